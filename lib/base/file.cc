@@ -1,0 +1,143 @@
+#include "lib/base/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "lib/base/errno_status.h"
+#include "lib/base/status_macros.h"
+
+namespace mydocker::base {
+
+absl::StatusOr<UniqueFd> OpenFile(const std::string& path, int flags,
+                                  mode_t mode) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoStatus(errno, "open ", path);
+  return UniqueFd(fd);
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     size_t max_size) {
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY | O_NOCTTY));
+  struct stat st;
+  if (fstat(fd.get(), &st) < 0) return ErrnoStatus(errno, "stat ", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("read ", path, ": not a regular file"));
+  }
+  auto too_big = [&] {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "read ", path, ": larger than the limit of ", max_size, " bytes"));
+  };
+  if (static_cast<size_t>(st.st_size) > max_size) return too_big();
+
+  std::string data;
+  data.resize(static_cast<size_t>(st.st_size));
+  size_t have = 0;
+  // The file may grow or shrink while we read: read until EOF, within bounds.
+  for (;;) {
+    if (have == data.size()) {
+      if (data.size() >= max_size + 1) return too_big();
+      data.resize(std::min(max_size + 1, data.size() * 2 + 4096));
+    }
+    ssize_t n = ::read(fd.get(), data.data() + have, data.size() - have);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "read ", path);
+    }
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  if (have > max_size) return too_big();
+  data.resize(have);
+  return data;
+}
+
+absl::Status WriteAll(int fd, absl::string_view data,
+                      absl::string_view what_for_errors) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write ", what_for_errors);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SyncDir(const std::string& dir) {
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(dir, O_RDONLY | O_DIRECTORY));
+  if (fsync(fd.get()) < 0) return ErrnoStatus(errno, "fsync ", dir);
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
+                             mode_t mode) {
+  const std::string dir = Dirname(path);
+  // mkstemp keeps the name unpredictable and the create exclusive; the leading
+  // dot keeps half-written records out of directory listings that skip them.
+  std::string tmp = absl::StrCat(dir, "/.", Basename(path), ".tmp-XXXXXX");
+  int raw = mkostemp(tmp.data(), O_CLOEXEC);
+  if (raw < 0) return ErrnoStatus(errno, "create temp file for ", path);
+  UniqueFd fd(raw);
+  bool committed = false;
+  absl::Cleanup remove_tmp = [&] {
+    if (!committed) ::unlink(tmp.c_str());
+  };
+
+  RETURN_IF_ERROR(WriteAll(fd.get(), data, tmp));
+  if (fchmod(fd.get(), mode) < 0) return ErrnoStatus(errno, "chmod ", tmp);
+  if (fsync(fd.get()) < 0) return ErrnoStatus(errno, "fsync ", tmp);
+  if (::close(fd.release()) < 0) return ErrnoStatus(errno, "close ", tmp);
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    return ErrnoStatus(errno, "rename ", tmp, " to ", path);
+  }
+  committed = true;
+  return SyncDir(dir);
+}
+
+absl::Status MakeDirs(const std::string& path, mode_t mode) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("mkdir ", path, ": exists and is not a directory"));
+  }
+  if (errno != ENOENT) return ErrnoStatus(errno, "stat ", path);
+  std::string parent = Dirname(path);
+  if (parent != path) RETURN_IF_ERROR(MakeDirs(parent, mode));
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) {
+    return ErrnoStatus(errno, "mkdir ", path);
+  }
+  // mkdir(2) applies the umask; the store's modes must not depend on it.
+  if (::chmod(path.c_str(), mode) < 0) return ErrnoStatus(errno, "chmod ", path);
+  return absl::OkStatus();
+}
+
+std::string Dirname(absl::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return ".";
+  absl::string_view dir = path.substr(0, slash);
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  return dir.empty() ? "/" : std::string(dir);
+}
+
+std::string Basename(absl::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos || path == "/") return std::string(path);
+  return std::string(path.substr(slash + 1));
+}
+
+}  // namespace mydocker::base

@@ -1,0 +1,60 @@
+// Small file helpers whose failures come back as absl::Status naming the path.
+//
+// WriteFileAtomic is how every record in the store is written: a reader sees
+// the old bytes or the new bytes, never a mix, and after a crash or power loss
+// the file holds one of the two.
+//
+//   RETURN_IF_ERROR(WriteFileAtomic(root + "/repositories.json", json, 0600));
+//   ASSIGN_OR_RETURN(std::string s, ReadFile(path, /*max_size=*/1 << 20));
+#ifndef MYDOCKER_LIB_BASE_FILE_H_
+#define MYDOCKER_LIB_BASE_FILE_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/base/unique_fd.h"
+
+namespace mydocker::base {
+
+// open(2) with O_CLOEXEC added. NotFound if the path does not exist.
+absl::StatusOr<UniqueFd> OpenFile(const std::string& path, int flags,
+                                  mode_t mode = 0);
+
+// Reads the whole regular file at `path`. Fails with FailedPrecondition if it
+// is larger than `max_size` bytes (so a hostile or corrupt file cannot make us
+// allocate without bound) and InvalidArgument if it is not a regular file.
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     size_t max_size = 64 << 20);
+
+// Replaces `path` with `data`: writes a temp file in the same directory,
+// fsyncs it, renames it over `path`, then fsyncs the directory. The file gets
+// exactly `mode` (the umask does not apply). On failure `path` is untouched
+// and no temp file is left behind.
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
+                             mode_t mode = 0644);
+
+// mkdir -p with `mode` for the directories it creates. OK if `path` is already
+// a directory; FailedPrecondition if it (or a parent) exists but is not one.
+absl::Status MakeDirs(const std::string& path, mode_t mode = 0755);
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR.
+absl::Status WriteAll(int fd, absl::string_view data,
+                      absl::string_view what_for_errors);
+
+// fsync(2) the directory `dir`, so a rename or create inside it is durable.
+absl::Status SyncDir(const std::string& dir);
+
+// The directory part of `path` ("." if there is none), like dirname(1).
+std::string Dirname(absl::string_view path);
+
+// The last component of `path`, like basename(1) ("/" for "/").
+std::string Basename(absl::string_view path);
+
+}  // namespace mydocker::base
+
+#endif  // MYDOCKER_LIB_BASE_FILE_H_
