@@ -56,6 +56,11 @@ absl::Status InstallLinks(const std::string& binary, const std::string& dir,
     }
     int rc = symbolic ? symlink(binary.c_str(), path.c_str())
                       : link(binary.c_str(), path.c_str());
+    if (rc < 0 && errno == EXDEV) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "link ", path, ": ", dir, " is on another filesystem than ", binary,
+          "; hard links cannot cross it (use --install -s)"));
+    }
     if (rc < 0) return base::ErrnoStatus(errno, "link ", path);
   }
   return absl::OkStatus();
