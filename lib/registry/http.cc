@@ -1,0 +1,195 @@
+#include "lib/registry/http.h"
+
+#include <curl/curl.h>
+
+#include <array>
+#include <mutex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace mydocker::registry {
+namespace {
+
+// The process-wide share of connections, DNS and TLS sessions, with the
+// locking libcurl asks for when handles on several threads use it.
+class Share {
+ public:
+  static Share& Get() {
+    static Share* share = new Share();  // Lives as long as the process.
+    return *share;
+  }
+  CURLSH* handle() const { return sh_; }
+
+ private:
+  Share() {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sh_ = curl_share_init();
+    curl_share_setopt(sh_, CURLSHOPT_LOCKFUNC, &Lock);
+    curl_share_setopt(sh_, CURLSHOPT_UNLOCKFUNC, &Unlock);
+    curl_share_setopt(sh_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    static_cast<Share*>(self)->mu_[data % kLocks].lock();
+  }
+  static void Unlock(CURL*, curl_lock_data data, void* self) {
+    static_cast<Share*>(self)->mu_[data % kLocks].unlock();
+  }
+
+  static constexpr int kLocks = CURL_LOCK_DATA_LAST;
+  std::array<std::mutex, kLocks> mu_;
+  CURLSH* sh_ = nullptr;
+};
+
+struct Transfer {
+  HttpResponse* resp;
+  const HttpRequest* req;
+  const std::function<absl::Status(absl::string_view)>* sink;
+  uint64_t streamed = 0;
+  absl::Status sink_status;
+  bool too_big = false;
+};
+
+size_t OnHeader(char* data, size_t size, size_t n, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  absl::string_view line(data, size * n);
+  // A status line ("HTTP/1.1 200 OK", "HTTP/2 200") starts a new response
+  // (after a 100-continue, or a proxy's CONNECT): keep only the last one's
+  // headers. Its status is needed before the first body byte, to decide
+  // whether the body goes to the sink.
+  if (absl::StartsWith(line, "HTTP/")) {
+    t->resp->headers.clear();
+    t->resp->status = 0;
+    size_t i = line.find(' ');
+    while (i != absl::string_view::npos && ++i < line.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(line[i]))) {
+      t->resp->status = t->resp->status * 10 + (line[i] - '0');
+    }
+    return size * n;
+  }
+  size_t colon = line.find(':');
+  if (colon != absl::string_view::npos) {
+    std::string name = absl::AsciiStrToLower(line.substr(0, colon));
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+    t->resp->headers.emplace(std::move(name), std::string(value));
+  }
+  return size * n;
+}
+
+size_t OnBody(char* data, size_t size, size_t n, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  size_t len = size * n;
+  // Only a 2xx body goes to the sink; anything else (an error document) is
+  // buffered for the caller to read.
+  if (t->sink != nullptr && t->resp->status >= 200 && t->resp->status < 300) {
+    t->sink_status = (*t->sink)(absl::string_view(data, len));
+    if (!t->sink_status.ok()) return CURL_WRITEFUNC_ERROR;
+    t->streamed += len;
+    return len;
+  }
+  if (t->resp->body.size() + len > t->req->max_body) {
+    t->too_big = true;
+    return CURL_WRITEFUNC_ERROR;
+  }
+  t->resp->body.append(data, len);
+  return len;
+}
+
+absl::Status CurlError(CURLcode code, const HttpRequest& req,
+                       const char* detail) {
+  std::string msg = absl::StrCat(req.method, " ", req.url, ": ",
+                                 *detail != '\0' ? detail
+                                                 : curl_easy_strerror(code));
+  return absl::UnavailableError(msg);
+}
+
+}  // namespace
+
+std::string HttpResponse::Header(absl::string_view name) const {
+  auto it = headers.find(std::string(name));
+  return it == headers.end() ? "" : it->second;
+}
+
+struct HttpClient::Impl {
+  HttpOptions options;
+  CURL* curl = nullptr;
+  ~Impl() { curl_easy_cleanup(curl); }
+};
+
+HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  Share::Get();  // curl_global_init before the first easy handle.
+  impl_->curl = curl_easy_init();
+}
+
+HttpClient::~HttpClient() = default;
+
+absl::StatusOr<HttpResponse> HttpClient::Do(const HttpRequest& req) {
+  return Stream(req, nullptr);
+}
+
+absl::StatusOr<HttpResponse> HttpClient::Stream(
+    const HttpRequest& req,
+    const std::function<absl::Status(absl::string_view)>& sink,
+    uint64_t* streamed) {
+  CURL* c = impl_->curl;
+  if (c == nullptr) return absl::InternalError("curl_easy_init failed");
+  curl_easy_reset(c);  // Keeps the connection cache; forgets the options.
+  const HttpOptions& o = impl_->options;
+
+  HttpResponse resp;
+  Transfer t{&resp, &req, sink ? &sink : nullptr};
+  char error[CURL_ERROR_SIZE] = {0};
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
+      nullptr, &curl_slist_free_all);
+  for (const std::string& h : req.headers) {
+    curl_slist* grown = curl_slist_append(headers.get(), h.c_str());
+    if (grown == nullptr) return absl::ResourceExhaustedError("out of memory");
+    (void)headers.release();  // `grown` is the same list, one longer.
+    headers.reset(grown);
+  }
+
+  curl_easy_setopt(c, CURLOPT_SHARE, Share::Get().handle());
+  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str());
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_bytes);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o.low_speed_seconds);
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  // Blobs are compressed already; never let a server gzip them again.
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, nullptr);
+  if (req.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  if (req.insecure_tls) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  CURLcode rc = curl_easy_perform(c);
+  if (streamed != nullptr) *streamed = t.streamed;
+  if (!t.sink_status.ok()) return t.sink_status;
+  if (t.too_big) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(req.method, " ", req.url, ": response larger than ",
+                     req.max_body, " bytes"));
+  }
+  if (rc != CURLE_OK) return CurlError(rc, req, error);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  resp.status = status;
+  return resp;
+}
+
+}  // namespace mydocker::registry
