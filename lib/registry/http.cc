@@ -143,7 +143,7 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(
   const HttpOptions& o = impl_->options;
 
   HttpResponse resp;
-  Transfer t{&resp, &req, sink ? &sink : nullptr};
+  Transfer t{&resp, &req, sink ? &sink : nullptr, 0, absl::OkStatus(), false};
   char error[CURL_ERROR_SIZE] = {0};
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
       nullptr, &curl_slist_free_all);
