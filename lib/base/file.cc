@@ -1,12 +1,14 @@
 #include "lib/base/file.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -122,6 +124,76 @@ absl::Status MakeDirs(const std::string& path, mode_t mode) {
   // mkdir(2) applies the umask; the store's modes must not depend on it.
   if (::chmod(path.c_str(), mode) < 0) return ErrnoStatus(errno, "chmod ", path);
   return absl::OkStatus();
+}
+
+namespace {
+
+// Empties the directory open as `dirfd` (named `path` in errors).
+absl::Status RemoveContentsAt(int dirfd, const std::string& path) {
+  int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return ErrnoStatus(errno, "dup ", path);
+  DIR* d = fdopendir(dup);
+  if (d == nullptr) {
+    ::close(dup);
+    return ErrnoStatus(errno, "open ", path);
+  }
+  absl::Status status;
+  std::vector<std::string> subdirs;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) continue;
+    if (errno == EISDIR || errno == EPERM) {
+      subdirs.push_back(std::move(name));
+    } else {
+      status.Update(ErrnoStatus(errno, "remove ", path, "/", name));
+    }
+  }
+  closedir(d);
+  for (const std::string& name : subdirs) {
+    std::string child = absl::StrCat(path, "/", name);
+    int fd = openat(dirfd, name.c_str(),
+                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno != ENOENT) status.Update(ErrnoStatus(errno, "open ", child));
+      continue;
+    }
+    UniqueFd sub(fd);
+    status.Update(RemoveContentsAt(sub.get(), child));
+    if (unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
+      status.Update(ErrnoStatus(errno, "remove ", child));
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+absl::Status RemoveAll(const std::string& path) {
+  std::string parent = Dirname(path);
+  std::string name = Basename(path);
+  int pfd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (pfd < 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoStatus(errno, "open ", parent);
+  }
+  UniqueFd pdir(pfd);
+  if (unlinkat(pdir.get(), name.c_str(), 0) == 0 || errno == ENOENT) {
+    return absl::OkStatus();
+  }
+  if (errno != EISDIR && errno != EPERM) return ErrnoStatus(errno, "remove ", path);
+  int fd = openat(pdir.get(), name.c_str(),
+                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoStatus(errno, "open ", path);
+  }
+  UniqueFd dir(fd);
+  absl::Status status = RemoveContentsAt(dir.get(), path);
+  if (unlinkat(pdir.get(), name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
+    status.Update(ErrnoStatus(errno, "remove ", path));
+  }
+  return status;
 }
 
 std::string Dirname(absl::string_view path) {

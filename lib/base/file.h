@@ -42,6 +42,12 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
 // a directory; FailedPrecondition if it (or a parent) exists but is not one.
 absl::Status MakeDirs(const std::string& path, mode_t mode = 0755);
 
+// rm -rf: removes `path` and everything below it, never following a
+// symlink (a symlink is removed, not its target), even one swapped in while
+// it runs: every step is relative to an open directory fd. OK if `path` does
+// not exist. Keeps going past errors and returns the first.
+absl::Status RemoveAll(const std::string& path);
+
 // Writes all of `data` to `fd`, retrying short writes and EINTR.
 absl::Status WriteAll(int fd, absl::string_view data,
                       absl::string_view what_for_errors);

@@ -102,6 +102,30 @@ TEST_F(FileTest, MakeDirs) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(FileTest, RemoveAllRemovesTreesButNeverFollowsSymlinks) {
+  std::string keep = dir_ + "/keep";
+  ASSERT_TRUE(MakeDirs(keep + "/inner").ok());
+  ASSERT_TRUE(WriteFileAtomic(keep + "/inner/file", "precious").ok());
+  std::string tree = dir_ + "/tree";
+  ASSERT_TRUE(MakeDirs(tree + "/a/b/c").ok());
+  ASSERT_TRUE(WriteFileAtomic(tree + "/a/b/c/f", "x").ok());
+  ASSERT_TRUE(WriteFileAtomic(tree + "/top", "x").ok());
+  ASSERT_EQ(symlink(keep.c_str(), (tree + "/a/link").c_str()), 0);
+  ASSERT_EQ(symlink("/nonexistent", (tree + "/dangling").c_str()), 0);
+  ASSERT_TRUE(RemoveAll(tree).ok());
+  struct stat st;
+  EXPECT_NE(lstat(tree.c_str(), &st), 0);
+  EXPECT_EQ(*ReadFile(keep + "/inner/file"), "precious");
+  EXPECT_TRUE(RemoveAll(tree).ok());  // Already gone.
+  // A symlink given as the path itself is removed, not followed.
+  ASSERT_EQ(symlink(keep.c_str(), (dir_ + "/l").c_str()), 0);
+  ASSERT_TRUE(RemoveAll(dir_ + "/l").ok());
+  EXPECT_EQ(*ReadFile(keep + "/inner/file"), "precious");
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/plain", "x").ok());
+  ASSERT_TRUE(RemoveAll(dir_ + "/plain").ok());
+  EXPECT_NE(lstat((dir_ + "/plain").c_str(), &st), 0);
+}
+
 TEST(PathTest, DirnameAndBasename) {
   EXPECT_EQ(Dirname("/a/b/c"), "/a/b");
   EXPECT_EQ(Dirname("/a/b/"), "/a");
