@@ -18,6 +18,8 @@ namespace {
 constexpr std::array kApplets = {
     Applet{"help", "[APPLET]", "Show help for mydocker or one of its applets",
            HelpMain},
+    Applet{"login", "[OPTIONS] [SERVER]", "Log in to a registry", LoginMain},
+    Applet{"logout", "[SERVER]", "Log out from a registry", LogoutMain},
     Applet{"version", "[OPTIONS]", "Show the mydocker version information",
            VersionMain},
 };

@@ -105,6 +105,9 @@ class Invocation {
 
 // Each applet's entry point, defined in applets/<name>.cc.
 int HelpMain(Invocation& inv);
+int LoginMain(Invocation& inv);
+int LogoutMain(Invocation& inv);
+int PullMain(Invocation& inv);
 int VersionMain(Invocation& inv);
 
 // The top-level help (`mydocker --help`).

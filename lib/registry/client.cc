@@ -174,12 +174,13 @@ absl::Status Repository::Authenticate(HttpClient& http,
         return absl::UnauthenticatedError(absl::StrCat(
             endpoint_.host, ": bearer challenge without a usable realm"));
       }
-      std::string scope = absl::StrCat("repository:", path_, ":pull");
+      std::string scope =
+          path_.empty() ? "" : absl::StrCat("repository:", path_, ":pull");
       std::vector<std::string> query;
       if (!c.Param("service").empty()) {
         query.push_back(absl::StrCat("service=", c.Param("service")));
       }
-      query.push_back(absl::StrCat("scope=", scope));
+      if (!scope.empty()) query.push_back(absl::StrCat("scope=", scope));
       for (const std::string& q : query) {
         curl_url_set(u.get(), CURLUPART_QUERY, q.c_str(),
                      CURLU_APPENDQUERY | CURLU_URLENCODE);
@@ -321,6 +322,12 @@ absl::Status Repository::Ping(HttpClient& http) {
   ASSIGN_OR_RETURN(HttpResponse r, http.Do(req));
   if (r.status == 200 || r.status == 401) return absl::OkStatus();
   return StatusFromResponse(r, endpoint_.host, "registry API /v2/");
+}
+
+absl::Status Repository::CheckLogin(HttpClient& http) {
+  HttpRequest req;
+  req.url = absl::StrCat(endpoint_.base_url, "/v2/");
+  return Send(http, req, "login", nullptr).status();
 }
 
 absl::StatusOr<FetchedManifest> Repository::GetManifest(

@@ -73,6 +73,11 @@ class Repository {
   // GET /v2/: checks the endpoint answers as a registry (any of 200 or 401).
   absl::Status Ping(HttpClient& http);
 
+  // GET /v2/ authenticated with the credentials (a token without a
+  // repository scope for Bearer), as `login` checks them: Unauthenticated if
+  // the registry refuses them. Construct with an empty path for this.
+  absl::Status CheckLogin(HttpClient& http);
+
   const Endpoint& endpoint() const { return endpoint_; }
   const std::string& path() const { return path_; }
 
