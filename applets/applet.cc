@@ -20,6 +20,8 @@ constexpr std::array kApplets = {
            HelpMain},
     Applet{"login", "[OPTIONS] [SERVER]", "Log in to a registry", LoginMain},
     Applet{"logout", "[SERVER]", "Log out from a registry", LogoutMain},
+    Applet{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]",
+           "Download an image from a registry", PullMain},
     Applet{"version", "[OPTIONS]", "Show the mydocker version information",
            VersionMain},
 };

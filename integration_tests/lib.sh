@@ -96,7 +96,24 @@ _base_nft=$(_snapshot_nft)
 _fail() {
   local frame=${BASH_LINENO[1]:-?}
   echo "    FAIL ($SUITE.sh:$frame): $*" >&2
+  _reported=1
   return 1
+}
+
+# Under a test's `set -e`, any failing command ends the test. The ERR trap
+# remembers the last failing command; if the test then ends in failure
+# without an assertion having said why, the EXIT trap names it.
+_reported=0
+_last_err=""
+_on_err() { _last_err="$SUITE.sh:$1: '$2' exited $3"; }
+_on_test_exit() {
+  local rc=$?
+  trap - ERR
+  if (( rc != 0 && ! _reported )) && [[ -n $_last_err ]]; then
+    echo "    FAIL ($_last_err)" >&2
+  fi
+  stop_registries
+  exit "$rc"
 }
 
 # expect_eq WANT GOT [WHAT]
@@ -218,11 +235,42 @@ wait_all_but_registries() {
   return $rc
 }
 
+# start_front PORT MODE [ARGS...]: fixtures/registry_front.py on
+# 127.0.0.1:PORT in front of the registry on :5000, misbehaving as MODE.
+start_front() {
+  local port=$1 mode=$2
+  shift 2
+  python3 "$HARNESS_DIR/fixtures/registry_front.py" --listen "127.0.0.1:$port" \
+    --upstream 127.0.0.1:5000 --mode "$mode" "$@" > "$WORK/front-$port.log" 2>&1 &
+  _registry_pids+=($!)
+  local i
+  for i in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/_stats" > /dev/null && return 0
+    sleep 0.05
+  done
+  cat "$WORK/front-$port.log" >&2
+  return 1
+}
+
+# front_stat PORT KEY: a counter of the front on PORT (0 if unset).
+front_stat() {
+  curl -sf "http://127.0.0.1:$1/_stats" | jq -r ".$2 // 0"
+}
+
+# stop_pid PID: stops one helper started with start_front or start_registry.
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local kept=() p
+  for p in "${_registry_pids[@]}"; do [[ $p == "$1" ]] || kept+=("$p"); done
+  _registry_pids=("${kept[@]}")
+}
+
 stop_registries() {
   local pid
   for pid in "${_registry_pids[@]}"; do
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
   _registry_pids=()
 }
@@ -306,6 +354,11 @@ run_suite() {
     start=${EPOCHREALTIME/./}
     (
       cd "$WORK/cases/$t" || exit 1
+      # Helpers a test starts (start_front, start_registry) are its own and
+      # stop when it ends; the suite's registries stay.
+      _registry_pids=()
+      trap _on_test_exit EXIT
+      trap '_on_err "$LINENO" "$BASH_COMMAND" "$?"' ERR
       set -eE
       "$t"
     )
