@@ -18,10 +18,17 @@ namespace {
 constexpr std::array kApplets = {
     Applet{"help", "[APPLET]", "Show help for mydocker or one of its applets",
            HelpMain},
+    Applet{"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", ImagesMain},
+    Applet{"inspect", "IMAGE [IMAGE...]",
+           "Display detailed information on images", InspectMain},
     Applet{"login", "[OPTIONS] [SERVER]", "Log in to a registry", LoginMain},
     Applet{"logout", "[SERVER]", "Log out from a registry", LogoutMain},
     Applet{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]",
            "Download an image from a registry", PullMain},
+    Applet{"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images",
+           RmiMain},
+    Applet{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+           "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", TagMain},
     Applet{"version", "[OPTIONS]", "Show the mydocker version information",
            VersionMain},
 };

@@ -105,9 +105,13 @@ class Invocation {
 
 // Each applet's entry point, defined in applets/<name>.cc.
 int HelpMain(Invocation& inv);
+int ImagesMain(Invocation& inv);
+int InspectMain(Invocation& inv);
 int LoginMain(Invocation& inv);
 int LogoutMain(Invocation& inv);
 int PullMain(Invocation& inv);
+int RmiMain(Invocation& inv);
+int TagMain(Invocation& inv);
 int VersionMain(Invocation& inv);
 
 // The top-level help (`mydocker --help`).

@@ -1,0 +1,132 @@
+// `mydocker images`, `rmi`, `tag` and `inspect`: the image store as a user
+// sees it, over lib/image.
+#include <stdio.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "applets/applet.h"
+#include "applets/table.h"
+#include "lib/image/format.h"
+#include "lib/image/image_service.h"
+#include "lib/imagedb/imagedb.h"
+#include "nlohmann/json.hpp"
+
+namespace mydocker::applets {
+
+int ImagesMain(Invocation& inv) {
+  bool all = false, quiet = false, digests = false, no_trunc = false;
+  std::string format;
+  inv.flags().Bool("a,all", &all, "Show all images (default hides intermediate images)");
+  inv.flags().Bool("q,quiet", &quiet, "Only show image IDs");
+  inv.flags().Bool("digests", &digests, "Show digests");
+  inv.flags().Bool("no-trunc", &no_trunc, "Don't truncate output");
+  inv.flags().String("format", &format, "\"json\" for one JSON object per line");
+  std::optional<std::vector<std::string>> args = inv.Parse(0, 1);
+  if (!args) return inv.exit_code();
+  bool json = format == "json" || format == "{{json .}}";
+  if (!format.empty() && !json) {
+    return inv.Fail(absl::InvalidArgumentError(
+                        "--format: only \"json\" (or \"{{json .}}\") is supported"),
+                    kExitUsage);
+  }
+  image::ListOptions options;
+  options.all = all;
+  options.digests = digests || json;
+  if (!args->empty()) options.filter = (*args)[0];
+  image::ImageService images(inv.root());
+  absl::StatusOr<std::vector<image::ImageSummary>> rows = images.List(options);
+  if (!rows.ok()) return inv.Fail(rows.status());
+
+  absl::Time now = absl::Now();
+  auto id_text = [&](const digest::Digest& id) {
+    return no_trunc ? id.str() : image::ShortId(id);
+  };
+  if (quiet) {
+    for (const image::ImageSummary& r : *rows) printf("%s\n", id_text(r.id).c_str());
+    return 0;
+  }
+  if (json) {
+    for (const image::ImageSummary& r : *rows) {
+      nlohmann::ordered_json j = {
+          {"Containers", "N/A"},
+          {"CreatedAt", absl::FormatTime("%Y-%m-%d %H:%M:%S %z %Z", r.created,
+                                         absl::LocalTimeZone())},
+          {"CreatedSince", image::CreatedSince(r.created, now)},
+          {"Digest", r.digest.value_or("<none>")},
+          {"ID", id_text(r.id)},
+          {"Repository", r.repository},
+          {"SharedSize", "N/A"},
+          {"Size", image::HumanSize(r.size)},
+          {"Tag", r.tag},
+          {"UniqueSize", "N/A"},
+          {"VirtualSize", image::HumanSize(r.size)},
+      };
+      printf("%s\n", j.dump().c_str());
+    }
+    return 0;
+  }
+  std::vector<std::string> header = {"REPOSITORY", "TAG"};
+  if (digests) header.push_back("DIGEST");
+  for (const char* h : {"IMAGE ID", "CREATED", "SIZE"}) header.push_back(h);
+  Table table(header);
+  for (const image::ImageSummary& r : *rows) {
+    std::vector<std::string> row = {r.repository, r.tag};
+    if (digests) row.push_back(r.digest.value_or("<none>"));
+    row.push_back(id_text(r.id));
+    row.push_back(image::CreatedSince(r.created, now));
+    row.push_back(image::HumanSize(r.size));
+    table.Add(std::move(row));
+  }
+  fputs(table.Render().c_str(), stdout);
+  return 0;
+}
+
+int RmiMain(Invocation& inv) {
+  bool force = false;
+  inv.flags().Bool("f,force", &force, "Force removal of the image");
+  std::optional<std::vector<std::string>> args = inv.Parse(1);
+  if (!args) return inv.exit_code();
+  image::ImageService images(inv.root());
+  int rc = 0;
+  for (const std::string& name : *args) {
+    absl::StatusOr<std::vector<std::string>> lines = images.Remove(name, force);
+    if (!lines.ok()) {
+      rc = inv.Fail(lines.status());
+      continue;
+    }
+    for (const std::string& l : *lines) printf("%s\n", l.c_str());
+  }
+  return rc;
+}
+
+int TagMain(Invocation& inv) {
+  std::optional<std::vector<std::string>> args = inv.Parse(2, 2);
+  if (!args) return inv.exit_code();
+  image::ImageService images(inv.root());
+  absl::Status s = images.Tag((*args)[0], (*args)[1]);
+  if (!s.ok()) return inv.Fail(s);
+  return 0;
+}
+
+int InspectMain(Invocation& inv) {
+  std::optional<std::vector<std::string>> args = inv.Parse(1);
+  if (!args) return inv.exit_code();
+  image::ImageService images(inv.root());
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  std::vector<absl::Status> errors;
+  for (const std::string& name : *args) {
+    absl::StatusOr<nlohmann::ordered_json> j = images.Inspect(name);
+    if (j.ok()) {
+      out.push_back(*std::move(j));
+    } else {
+      errors.push_back(j.status());
+    }
+  }
+  printf("%s\n", out.dump(4).c_str());
+  for (const absl::Status& e : errors) inv.Fail(e);
+  return errors.empty() ? 0 : kExitFailure;
+}
+
+}  // namespace mydocker::applets
