@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -168,6 +169,23 @@ absl::Status RemoveContentsAt(int dirfd, const std::string& path) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return out;
+    return ErrnoStatus(errno, "open ", dir);
+  }
+  errno = 0;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(std::move(n));
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 absl::Status RemoveAll(const std::string& path) {
   std::string parent = Dirname(path);

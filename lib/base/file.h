@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -41,6 +42,10 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
 // mkdir -p with `mode` for the directories it creates. OK if `path` is already
 // a directory; FailedPrecondition if it (or a parent) exists but is not one.
 absl::Status MakeDirs(const std::string& path, mode_t mode = 0755);
+
+// The names in directory `dir` (without "." and ".."), sorted. A missing
+// directory has none.
+absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir);
 
 // rm -rf: removes `path` and everything below it, never following a
 // symlink (a symlink is removed, not its target), even one swapped in while

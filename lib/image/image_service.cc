@@ -90,21 +90,6 @@ std::string FormatGoTime(const GoTime& t) {
 
 // ---------------------------------------------------------------- files
 
-absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return out;
-    return base::ErrnoStatus(errno, "open ", dir);
-  }
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(std::move(n));
-  }
-  closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 // Lexical path.Clean of an absolute path: "." and ".." resolved, no
 // doubled or trailing slashes.
@@ -383,7 +368,7 @@ absl::StatusOr<std::set<digest::Digest>> UsedChains(
       used.insert(chain);
   }
   std::string mounts = absl::StrCat(store::LayerDbDir(root), "/mounts");
-  ASSIGN_OR_RETURN(std::vector<std::string> containers, ListDir(mounts));
+  ASSIGN_OR_RETURN(std::vector<std::string> containers, base::ListDir(mounts));
   for (const std::string& c : containers) {
     absl::StatusOr<std::string> parent =
         base::ReadFile(absl::StrCat(mounts, "/", c, "/parent"), 256);
@@ -787,7 +772,7 @@ absl::StatusOr<std::vector<std::string>> ImageService::LayerDirs(
 absl::StatusOr<std::vector<ContainerUse>> ImageService::ContainersUsing(
     const digest::Digest& image_id) const {
   std::string dir = store::ContainersDir(root_);
-  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, base::ListDir(dir));
   std::vector<ContainerUse> out;
   for (const std::string& name : names) {
     absl::StatusOr<std::string> text =

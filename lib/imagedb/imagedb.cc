@@ -69,20 +69,15 @@ bool ImageDb::Exists(const digest::Digest& id) const {
 
 absl::StatusOr<std::vector<digest::Digest>> ImageDb::List() const {
   std::vector<digest::Digest> out;
-  std::string dir = absl::StrCat(dir_, "/content/sha256");
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return out;
-    return base::ErrnoStatus(errno, "open ", dir);
-  }
-  while (dirent* e = readdir(d)) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names,
+                   base::ListDir(absl::StrCat(dir_, "/content/sha256")));
+  for (const std::string& name : names) {
     // Anything that is not a 64-hex name (a temp file of an interrupted
     // write, say) is not an image.
     absl::StatusOr<digest::Digest> id =
-        digest::Digest::Parse(absl::StrCat("sha256:", e->d_name));
+        digest::Digest::Parse(absl::StrCat("sha256:", name));
     if (id.ok()) out.push_back(*id);
   }
-  closedir(d);
   std::sort(out.begin(), out.end());
   return out;
 }

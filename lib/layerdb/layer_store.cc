@@ -88,21 +88,6 @@ absl::StatusOr<std::string> ReadSmall(const std::string& path) {
   return std::string(absl::StripAsciiWhitespace(s));
 }
 
-absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return out;
-    return base::ErrnoStatus(errno, "open ", dir);
-  }
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(std::move(n));
-  }
-  closedir(d);
-  return out;
-}
-
 }  // namespace
 
 std::vector<digest::Digest> ChainIds(const std::vector<digest::Digest>& diff_ids) {
@@ -245,7 +230,7 @@ absl::StatusOr<Layer> LayerStore::Get(const digest::Digest& chain_id) const {
 absl::StatusOr<std::vector<digest::Digest>> LayerStore::List() const {
   std::vector<digest::Digest> out;
   ASSIGN_OR_RETURN(std::vector<std::string> names,
-                   ListDir(absl::StrCat(layerdb_, "/sha256")));
+                   base::ListDir(absl::StrCat(layerdb_, "/sha256")));
   for (const std::string& n : names) {
     absl::StatusOr<digest::Digest> d = digest::Digest::Parse(absl::StrCat("sha256:", n));
     if (d.ok()) out.push_back(*d);
@@ -354,7 +339,7 @@ absl::Status LayerStore::CleanUp() {
   absl::Status status;
   // Write sets and removals that never finished.
   ASSIGN_OR_RETURN(std::vector<std::string> tmp,
-                   ListDir(absl::StrCat(layerdb_, "/tmp")));
+                   base::ListDir(absl::StrCat(layerdb_, "/tmp")));
   for (const std::string& n : tmp) {
     status.Update(base::RemoveAll(absl::StrCat(layerdb_, "/tmp/", n)));
   }
@@ -366,7 +351,7 @@ absl::Status LayerStore::CleanUp() {
     if (l.ok()) used.insert(l->cache_id);
   }
   ASSIGN_OR_RETURN(std::vector<std::string> mounts,
-                   ListDir(absl::StrCat(layerdb_, "/mounts")));
+                   base::ListDir(absl::StrCat(layerdb_, "/mounts")));
   for (const std::string& m : mounts) {
     for (const char* f : {"/mount-id", "/init-id"}) {
       absl::StatusOr<std::string> id =
@@ -374,13 +359,13 @@ absl::Status LayerStore::CleanUp() {
       if (id.ok()) used.insert(*id);
     }
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> dirs, ListDir(overlay2_));
+  ASSIGN_OR_RETURN(std::vector<std::string> dirs, base::ListDir(overlay2_));
   for (const std::string& n : dirs) {
     if (n == "l" || used.count(n) > 0) continue;
     status.Update(base::RemoveAll(absl::StrCat(overlay2_, "/", n)));
   }
   // Short links whose layer is gone.
-  ASSIGN_OR_RETURN(std::vector<std::string> links, ListDir(overlay2_ + "/l"));
+  ASSIGN_OR_RETURN(std::vector<std::string> links, base::ListDir(overlay2_ + "/l"));
   for (const std::string& n : links) {
     std::string path = absl::StrCat(overlay2_, "/l/", n);
     struct stat st;
