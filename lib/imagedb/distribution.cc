@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/base/file.h"
+#include "lib/base/file_lock.h"
 #include "lib/base/status_macros.h"
 #include "lib/store/paths.h"
 #include "nlohmann/json.hpp"
@@ -9,7 +10,7 @@
 namespace mydocker::imagedb {
 
 DistributionMetadata::DistributionMetadata(std::string root)
-    : dir_(store::DistributionDir(root)) {}
+    : root_(std::move(root)), dir_(store::DistributionDir(root_)) {}
 
 absl::Status DistributionMetadata::Add(const digest::Digest& blob,
                                        const digest::Digest& diff_id,
@@ -22,6 +23,9 @@ absl::Status DistributionMetadata::Add(const digest::Digest& blob,
   RETURN_IF_ERROR(base::MakeDirs(by_diffid, 0755));
   RETURN_IF_ERROR(base::WriteFileAtomic(absl::StrCat(by_digest, "/", blob.hex()),
                                         diff_id.str(), 0644));
+  // Read-modify-write of a file concurrent pulls share.
+  ASSIGN_OR_RETURN(base::FileLock lock,
+                   store::Lock(root_, "distribution", base::FileLock::kExclusive));
 
   // Field order as Go marshals the struct: Digest, SourceRepository, HMAC.
   std::string meta_path = absl::StrCat(by_diffid, "/", diff_id.hex());

@@ -31,6 +31,7 @@ class DistributionMetadata {
   std::optional<digest::Digest> DiffIdOf(const digest::Digest& blob) const;
 
  private:
+  std::string root_;
   std::string dir_;  // <root>/image/overlay2/distribution
 };
 
