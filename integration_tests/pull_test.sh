@@ -285,6 +285,18 @@ test_killed_pull_leaves_no_image_and_next_pull_works() {
   expect_eq 0 "$(entries "$MYDOCKER_ROOT/$LAYERDB/tmp")" "layerdb/tmp"
 }
 
+test_stalled_registry_times_out() {
+  fresh_root
+  start_front 5018 stall
+  local start=$SECONDS
+  expect_exit 1 env MYDOCKER_REGISTRY_TIMEOUT=1 "$MYDOCKER" pull 127.0.0.1:5018/library/busybox
+  expect_contains "$ERR" "layer sha256:"
+  expect_contains "$ERR" "stalled: no data for 1 s"
+  # Three tries of about a second each, not a hang.
+  (( SECONDS - start < 10 )) || _fail "took $((SECONDS - start)) s"
+  expect_eq 0 "$(cache_dirs)" "overlay2 dirs"
+}
+
 test_concurrent_pulls_of_one_image() {
   fresh_root
   local pids=() i

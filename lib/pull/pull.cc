@@ -301,14 +301,14 @@ absl::Status Puller::ProduceLayer(registry::HttpClient& http, LayerJob& job) {
 }
 
 void Puller::RunLayer(LayerJob& job) {
-  registry::HttpClient http;
+  registry::HttpClient http(options_.config.HttpClientOptions());
   absl::Status s = ProduceLayer(http, job);
   if (!s.ok()) cancel_.store(true);
   job.Finish(Annotate(s, absl::StrCat("layer ", job.blob.digest.str())));
 }
 
 absl::StatusOr<Result> Puller::Run() {
-  registry::HttpClient http;
+  registry::HttpClient http(options_.config.HttpClientOptions());
   ASSIGN_OR_RETURN(registry::FetchedManifest top, Resolve(http));
   progress_.Message(absl::StrCat(ref_.digest ? ref_.digest->str() : ref_.tag,
                                  ": Pulling from ", ref_.path));

@@ -100,7 +100,20 @@ absl::StatusOr<RegistryConfig> RegistryConfig::Load(const std::string& path) {
     }
     c.max_concurrent_downloads = it->get<int>();
   }
+  if (const char* t = getenv("MYDOCKER_REGISTRY_TIMEOUT"); t != nullptr && *t != '\0') {
+    if (!absl::SimpleAtoi(t, &c.stall_timeout_seconds) || c.stall_timeout_seconds < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "MYDOCKER_REGISTRY_TIMEOUT=", t, ": want a number of seconds >= 1"));
+    }
+  }
   return c;
+}
+
+HttpOptions RegistryConfig::HttpClientOptions() const {
+  HttpOptions o;
+  o.low_speed_seconds = stall_timeout_seconds;
+  o.connect_timeout_ms = std::min<long>(15000, stall_timeout_seconds * 1000L);
+  return o;
 }
 
 std::string DaemonConfigPath() {

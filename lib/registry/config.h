@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "lib/registry/client.h"
+#include "lib/registry/http.h"
 
 namespace mydocker::registry {
 
@@ -26,6 +27,12 @@ struct RegistryConfig {
   std::vector<std::string> mirrors;   // Base URLs, no trailing slash.
   std::vector<std::string> insecure;  // "host[:port]" or IPv4 CIDRs.
   int max_concurrent_downloads = 3;
+  // A transfer that moves no byte for this long is abandoned (and retried):
+  // a stalled registry fails instead of hanging. $MYDOCKER_REGISTRY_TIMEOUT.
+  int stall_timeout_seconds = 30;
+
+  // HTTP client options that follow these settings.
+  HttpOptions HttpClientOptions() const;
 
   // Reads `path`; a missing file gives the defaults. InvalidArgument naming
   // the file and key for bad JSON or a bad value (a mirror that is not an

@@ -1,6 +1,7 @@
 #include "lib/registry/http.h"
 
 #include <curl/curl.h>
+#include <time.h>
 
 #include <array>
 #include <mutex>
@@ -46,6 +47,12 @@ class Share {
   CURLSH* sh_ = nullptr;
 };
 
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct Transfer {
   HttpResponse* resp;
   const HttpRequest* req;
@@ -53,7 +60,34 @@ struct Transfer {
   uint64_t streamed = 0;
   absl::Status sink_status;
   bool too_big = false;
+  // Stall detection: the last time any byte arrived.
+  int64_t stall_ms = 0;
+  int64_t last_bytes = -1;
+  int64_t last_progress_ms = 0;
+  bool stalled = false;
 };
+
+// libcurl's own low-speed check averages over several seconds, so a stall
+// after a burst is noticed late; this one fires `stall_ms` after the last
+// byte, exactly.
+int OnProgress(void* userp, curl_off_t dltotal, curl_off_t dlnow,
+               curl_off_t ultotal, curl_off_t ulnow) {
+  (void)dltotal;
+  (void)ultotal;
+  auto* t = static_cast<Transfer*>(userp);
+  int64_t now = NowMs();
+  int64_t bytes = static_cast<int64_t>(dlnow + ulnow);
+  if (bytes != t->last_bytes) {
+    t->last_bytes = bytes;
+    t->last_progress_ms = now;
+    return 0;
+  }
+  if (now - t->last_progress_ms > t->stall_ms) {
+    t->stalled = true;
+    return 1;  // Abort the transfer.
+  }
+  return 0;
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* userp) {
   auto* t = static_cast<Transfer*>(userp);
@@ -143,7 +177,8 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(
   const HttpOptions& o = impl_->options;
 
   HttpResponse resp;
-  Transfer t{&resp, &req, sink ? &sink : nullptr, 0, absl::OkStatus(), false};
+  Transfer t{&resp, &req, sink ? &sink : nullptr, 0, absl::OkStatus(), false,
+             o.low_speed_seconds * 1000, -1, NowMs(), false};
   char error[CURL_ERROR_SIZE] = {0};
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
       nullptr, &curl_slist_free_all);
@@ -162,8 +197,9 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_bytes);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o.low_speed_seconds);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
@@ -184,6 +220,11 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(
     return absl::ResourceExhaustedError(
         absl::StrCat(req.method, " ", req.url, ": response larger than ",
                      req.max_body, " bytes"));
+  }
+  if (t.stalled) {
+    return absl::UnavailableError(absl::StrCat(
+        req.method, " ", req.url, ": stalled: no data for ", o.low_speed_seconds,
+        " s"));
   }
   if (rc != CURLE_OK) return CurlError(rc, req, error);
   long status = 0;

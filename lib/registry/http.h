@@ -48,9 +48,8 @@ struct HttpResponse {
 
 struct HttpOptions {
   long connect_timeout_ms = 15000;
-  // A transfer slower than `low_speed_bytes` per second for
-  // `low_speed_seconds` is abandoned (a stalled server).
-  long low_speed_bytes = 1;
+  // A transfer during which no byte moves for `low_speed_seconds` is
+  // abandoned (a stalled server): Unavailable, "stalled".
   long low_speed_seconds = 30;
   std::string user_agent = "mydocker";
 };
