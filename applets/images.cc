@@ -15,6 +15,25 @@
 
 namespace mydocker::applets {
 
+namespace {
+
+// JSON as Go's encoding/json writes it: <, > and & escaped, so output
+// matches docker's byte for byte.
+std::string GoJson(const nlohmann::ordered_json& j) {
+  std::string out;
+  for (char c : j.dump()) {
+    switch (c) {
+      case '<': out += "\\u003c"; break;
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int ImagesMain(Invocation& inv) {
   bool all = false, quiet = false, digests = false, no_trunc = false;
   std::string format;
@@ -33,7 +52,7 @@ int ImagesMain(Invocation& inv) {
   }
   image::ListOptions options;
   options.all = all;
-  options.digests = digests || json;
+  options.digests = digests;
   if (!args->empty()) options.filter = (*args)[0];
   image::ImageService images(inv.root());
   absl::StatusOr<std::vector<image::ImageSummary>> rows = images.List(options);
@@ -61,9 +80,9 @@ int ImagesMain(Invocation& inv) {
           {"Size", image::HumanSize(r.size)},
           {"Tag", r.tag},
           {"UniqueSize", "N/A"},
-          {"VirtualSize", image::HumanSize(r.size)},
+          {"VirtualSize", image::HumanSizeWithPrecision(static_cast<double>(r.size), 4)},
       };
-      printf("%s\n", j.dump().c_str());
+      printf("%s\n", GoJson(j).c_str());
     }
     return 0;
   }

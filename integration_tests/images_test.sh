@@ -42,6 +42,9 @@ test_images_quiet_filter_digests_json() {
   expect_contains "$OUT" "$(jq -r '.manifests[0].digest' "$IMAGES/nginx/index.json")"
   expect_ok "$MYDOCKER" images --format json $BB
   expect_eq latest "$(jq -r .Tag <<< "$OUT")" "json Tag"
+  # As docker's --format '{{json .}}': Go's escaping, 4 digits of VirtualSize.
+  expect_contains "$OUT" '"Digest":"\u003cnone\u003e"'
+  expect_contains "$OUT" '"VirtualSize":"1.986MB"'
   expect_eq "$(short busybox)" "$(jq -r .ID <<< "$OUT")" "json ID"
   expect_ok "$MYDOCKER" images --no-trunc -q $BB
   expect_eq "$(id_of busybox)" "$OUT" "--no-trunc"
