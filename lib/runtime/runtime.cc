@@ -1,0 +1,323 @@
+#include "lib/runtime/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "lib/base/errno_status.h"
+#include "lib/base/file.h"
+#include "lib/base/status_macros.h"
+#include "lib/runtime/cgroup_view.h"
+#include "lib/runtime/child.h"
+#include "lib/runtime/child_plan.h"
+#include "lib/runtime/plan.h"
+
+namespace mydocker::runtime {
+namespace {
+
+using internal::ChildReport;
+using internal::GoMessage;
+using internal::PlannedChild;
+
+constexpr char kFailurePayload[] = "type.mydocker/runtime.StartFailure";
+constexpr char kPrefix[] = "starting container: ";
+
+absl::Status Prefixed(const absl::Status& s) {
+  absl::Status out(s.code(), absl::StrCat(kPrefix, s.message()));
+  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
+}
+
+// Kills and reaps the child unless released: every early return of Start
+// leaves no process behind (its mounts die with its mount namespace).
+class ChildGuard {
+ public:
+  explicit ChildGuard(int pidfd) : pidfd_(pidfd) {}
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  ~ChildGuard() {
+    if (pidfd_ < 0) return;
+    syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+    siginfo_t info;
+    while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd_, &info, WEXITED) !=
+               0 &&
+           errno == EINTR) {
+    }
+  }
+  void Release() { pidfd_ = -1; }
+
+ private:
+  int pidfd_;
+};
+
+absl::StatusOr<base::UniqueFd> Above2(base::UniqueFd fd) {
+  if (fd.get() >= 3) return fd;
+  int copy = fcntl(fd.get(), F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return base::ErrnoStatus(errno, "dup");
+  return base::UniqueFd(copy);
+}
+
+struct Cloned {
+  pid_t pid;
+  base::UniqueFd pidfd;
+};
+
+absl::StatusOr<Cloned> Clone(PlannedChild& pc) {
+  base::UniqueFd own_pid_ns;
+  if (pc.pid_ns.valid()) {
+    ASSIGN_OR_RETURN(own_pid_ns,
+                     base::OpenFile("/proc/thread-self/ns/pid", O_RDONLY));
+    if (setns(pc.pid_ns.get(), CLONE_NEWPID) != 0) {
+      return base::ErrnoStatus(errno, "join the pid namespace");
+    }
+  }
+  int pidfd = -1;
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = CLONE_PIDFD | pc.clone_flags;
+  args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  // Without CLONE_VM this is a fork: the child runs on a copy of this stack
+  // and memory, so the plan's pointers stay valid and no stack is needed.
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) internal::RunChild(pc.plan);
+  const int clone_errno = errno;
+  base::UniqueFd owned_pidfd(pid > 0 ? pidfd : -1);
+  if (own_pid_ns.valid() && setns(own_pid_ns.get(), CLONE_NEWPID) != 0) {
+    // This thread's later children would land in the container's pid
+    // namespace; the caller has to treat this as fatal.
+    int err = errno;
+    if (pid > 0) {
+      ChildGuard kill(owned_pidfd.get());
+    }
+    return absl::InternalError(absl::StrCat(
+        "cannot return to the own pid namespace after joining one: ",
+        strerror(err)));
+  }
+  if (pid < 0) return base::ErrnoStatus(clone_errno, "clone3");
+  return Cloned{static_cast<pid_t>(pid), std::move(owned_pidfd)};
+}
+
+// The next report from the child; nullopt at EOF (it exec'd, or died).
+absl::StatusOr<std::optional<ChildReport>> ReadReport(int fd) {
+  ChildReport report;
+  for (;;) {
+    ssize_t n = recv(fd, &report, sizeof report, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return base::ErrnoStatus(errno, "read from the container process");
+    }
+    if (n == 0) return std::nullopt;
+    if (n != static_cast<ssize_t>(sizeof report)) {
+      return absl::DataLossError("short report from the container process");
+    }
+    return report;
+  }
+}
+
+absl::Status FailureStatus(const PlannedChild& pc, const CgroupView* view,
+                           const ChildReport& report) {
+  const Step step = static_cast<Step>(report.step);
+  std::string what;
+  if (step == Step::kCgroupMount && view != nullptr && report.index >= 0 &&
+      static_cast<size_t>(report.index) < view->entries.size()) {
+    const CgroupViewEntry& e = view->entries[static_cast<size_t>(report.index)];
+    what =
+        absl::StrCat("cgroup view entry \"", e.name, "\" (\"", e.source, "\")");
+  } else {
+    what = pc.Describe(step, report.index);
+  }
+  absl::Status status;
+  if (step == Step::kMountOnProc) {
+    status = absl::PermissionDeniedError(absl::StrCat(
+        kPrefix, what, ": the destination resolves to a place inside procfs"));
+  } else if (step == Step::kCwdOutsideRoot) {
+    status = absl::PermissionDeniedError(absl::StrCat(
+        kPrefix, what, ": the directory is outside the container's root"));
+  } else {
+    status = base::ErrnoStatus(report.err, kPrefix, what);
+  }
+  status.SetPayload(kFailurePayload,
+                    absl::Cord(absl::StrCat(report.step, " ", report.err)));
+  return status;
+}
+
+absl::Status EncodeCgroupView(const CgroupView& view, GoMessage& go) {
+  size_t used = 1;  // strings[0] is "", for empty names and sources.
+  auto add = [&](const std::string& s) -> std::optional<uint16_t> {
+    if (used + s.size() + 1 > internal::kGoStringsSize) return std::nullopt;
+    size_t at = used;
+    memcpy(go.strings + at, s.c_str(), s.size() + 1);
+    used += s.size() + 1;
+    return static_cast<uint16_t>(at);
+  };
+  if (view.entries.size() > internal::kMaxCgroupEntries) {
+    return absl::ResourceExhaustedError("too many cgroup hierarchies");
+  }
+  go.cgroup_tmpfs = view.tmpfs ? 1 : 0;
+  for (const CgroupViewEntry& e : view.entries) {
+    std::optional<uint16_t> name = add(e.name);
+    std::optional<uint16_t> source = add(e.source);
+    if (!name || !source) {
+      return absl::ResourceExhaustedError("cgroup paths too long");
+    }
+    go.cgroup_entries[go.num_cgroup_entries++] = {static_cast<uint8_t>(e.kind),
+                                                  *name, *source};
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
+  absl::StatusOr<std::unique_ptr<PlannedChild>> planned =
+      internal::PlanChild(spec,
+                          {.in = options.stdio.in,
+                           .out = options.stdio.out,
+                           .err = options.stdio.err,
+                           .console = options.stdio.console},
+                          options.bundle);
+  if (!planned.ok()) return Prefixed(planned.status());
+  PlannedChild& pc = **planned;
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return Prefixed(base::ErrnoStatus(errno, "socketpair"));
+  }
+  base::UniqueFd parent_end(sv[0]);
+  base::UniqueFd child_end(sv[1]);
+  for (base::UniqueFd* fd : {&parent_end, &child_end}) {
+    absl::StatusOr<base::UniqueFd> high = Above2(std::move(*fd));
+    if (!high.ok()) return Prefixed(high.status());
+    *fd = *std::move(high);
+  }
+  pc.plan.error_fd = child_end.get();
+  pc.plan.parent_fd = parent_end.get();
+
+  absl::StatusOr<Cloned> cloned = Clone(pc);
+  if (!cloned.ok()) return Prefixed(cloned.status());
+  child_end.reset();  // Now only the child holds it: EOF means it exec'd.
+  ChildGuard guard(cloned->pidfd.get());
+  const pid_t pid = cloned->pid;
+
+  absl::StatusOr<std::optional<ChildReport>> report =
+      ReadReport(parent_end.get());
+  if (!report.ok()) return Prefixed(report.status());
+  if (!report->has_value()) {
+    return absl::InternalError(
+        absl::StrCat(kPrefix, "the process died before it was ready"));
+  }
+  if ((*report)->step != static_cast<int32_t>(Step::kReady)) {
+    return FailureStatus(pc, nullptr, **report);
+  }
+
+  if (options.on_created) {
+    if (absl::Status s = options.on_created(pid); !s.ok()) return Prefixed(s);
+  }
+  if (pc.oom_score_adj) {
+    // From the parent: lowering it needs CAP_SYS_RESOURCE, which the
+    // container may not keep.
+    std::string path = absl::StrCat("/proc/", pid, "/oom_score_adj");
+    absl::StatusOr<base::UniqueFd> fd = base::OpenFile(path, O_WRONLY);
+    absl::Status s = fd.status();
+    if (s.ok()) {
+      s = base::WriteAll(fd->get(), absl::StrCat(*pc.oom_score_adj), path);
+    }
+    if (!s.ok()) return Prefixed(s);
+  }
+
+  auto go = std::make_unique<GoMessage>();
+  go->magic = internal::kGoMagic;
+  std::optional<CgroupView> view;
+  if (pc.has_cgroup_mount) {
+    absl::StatusOr<CgroupView> v = CgroupViewOf(pid, pc.plan.new_cgroup_ns);
+    if (!v.ok()) return Prefixed(v.status());
+    view = *std::move(v);
+    if (absl::Status s = EncodeCgroupView(*view, *go); !s.ok()) {
+      return Prefixed(s);
+    }
+  }
+  ssize_t sent;
+  do {
+    sent = send(parent_end.get(), go.get(), sizeof *go, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent != static_cast<ssize_t>(sizeof *go)) {
+    return Prefixed(base::ErrnoStatus(sent < 0 ? errno : EMSGSIZE,
+                                      "send go to the container process"));
+  }
+
+  report = ReadReport(parent_end.get());
+  if (!report.ok()) return Prefixed(report.status());
+  if (report->has_value()) {
+    return FailureStatus(pc, view ? &*view : nullptr, **report);
+  }
+  guard.Release();
+  return Process{pid, std::move(cloned->pidfd)};
+}
+
+std::optional<StartFailure> GetStartFailure(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kFailurePayload);
+  if (!payload) return std::nullopt;
+  std::vector<std::string> parts = absl::StrSplit(std::string(*payload), ' ');
+  int step = 0;
+  int err = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &step) ||
+      !absl::SimpleAtoi(parts[1], &err)) {
+    return std::nullopt;
+  }
+  return StartFailure{static_cast<Step>(step), err};
+}
+
+absl::Status Signal(const Process& process, int sig) {
+  if (syscall(SYS_pidfd_send_signal, process.pidfd.get(), sig, nullptr, 0) !=
+      0) {
+    return base::ErrnoStatus(errno, "signal ", sig, " to process ",
+                             process.pid);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Wait(const Process& process) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  while (waitid(static_cast<idtype_t>(P_PIDFD), process.pidfd.get(), &info,
+                WEXITED) != 0) {
+    if (errno != EINTR) {
+      return base::ErrnoStatus(errno, "wait for process ", process.pid);
+    }
+  }
+  switch (info.si_code) {
+    case CLD_EXITED:
+      return (info.si_status & 0xff) << 8;
+    case CLD_KILLED:
+      return info.si_status & 0x7f;
+    case CLD_DUMPED:
+      return (info.si_status & 0x7f) | 0x80;
+    default:
+      return absl::InternalError(absl::StrCat("wait for process ", process.pid,
+                                              ": unexpected si_code ",
+                                              info.si_code));
+  }
+}
+
+}  // namespace mydocker::runtime
