@@ -1,5 +1,6 @@
 // `mydocker pull [-q] [--platform P] NAME[:TAG|@DIGEST]`.
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +14,8 @@
 #include "lib/pull/pull.h"
 #include "lib/reference/reference.h"
 #include "lib/registry/config.h"
+#include "lib/spec/units.h"
+#include "absl/strings/numbers.h"
 
 namespace mydocker::applets {
 namespace {
@@ -130,6 +133,25 @@ int PullMain(Invocation& inv) {
                       kExitUsage);
     }
     options.config.max_concurrent_downloads = static_cast<int>(max_downloads);
+  }
+
+  // Caps on one layer, so a decompression bomb fails cleanly. Not in
+  // daemon.json: dockerd refuses keys it does not know.
+  if (const char* v = getenv("MYDOCKER_LAYER_MAX_BYTES"); v != nullptr && *v) {
+    absl::StatusOr<int64_t> bytes = spec::ParseBytes(v);
+    if (!bytes.ok() || *bytes <= 0) {
+      return inv.Fail(absl::InvalidArgumentError(absl::StrCat(
+                          "MYDOCKER_LAYER_MAX_BYTES=", v, ": want a size like 64g")),
+                      kExitUsage);
+    }
+    options.limits.max_bytes = static_cast<uint64_t>(*bytes);
+  }
+  if (const char* v = getenv("MYDOCKER_LAYER_MAX_ENTRIES"); v != nullptr && *v) {
+    if (!absl::SimpleAtoi(v, &options.limits.max_entries) || options.limits.max_entries == 0) {
+      return inv.Fail(absl::InvalidArgumentError(absl::StrCat(
+                          "MYDOCKER_LAYER_MAX_ENTRIES=", v, ": want a positive number")),
+                      kExitUsage);
+    }
   }
 
   bool explicit_tag = name.find('@') != std::string::npos;

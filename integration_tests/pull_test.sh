@@ -297,6 +297,17 @@ test_stalled_registry_times_out() {
   expect_eq 0 "$(cache_dirs)" "overlay2 dirs"
 }
 
+test_layer_caps_stop_a_bomb_cleanly() {
+  fresh_root
+  expect_exit 1 env MYDOCKER_LAYER_MAX_BYTES=1m "$MYDOCKER" pull $REG/library/nginx
+  expect_contains "$ERR" "(max_bytes)"
+  expect_exit 1 env MYDOCKER_LAYER_MAX_ENTRIES=10 "$MYDOCKER" pull $REG/library/busybox
+  expect_contains "$ERR" "(max_entries)"
+  expect_eq 0 "$(layer_count)" layers
+  expect_eq 0 "$(cache_dirs)" "overlay2 dirs"
+  expect_exit 125 env MYDOCKER_LAYER_MAX_BYTES=lots "$MYDOCKER" pull $REG/library/busybox
+}
+
 test_concurrent_pulls_of_one_image() {
   fresh_root
   local pids=() i
