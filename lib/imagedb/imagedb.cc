@@ -18,7 +18,7 @@ constexpr size_t kMaxConfigBytes = 8 << 20;
 }  // namespace
 
 std::string FormatRfc3339Nano(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
 absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view s) {

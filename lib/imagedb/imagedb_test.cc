@@ -59,6 +59,9 @@ TEST(TimeTest, MatchesGoRfc3339Nano) {
             "2026-11-30T08:58:00.28677087Z");
   EXPECT_EQ(FormatRfc3339Nano(absl::FromUnixSeconds(1796029080)),
             "2026-11-30T08:58:00Z");
+  // Go's zero time, as inspect shows a missing LastTagTime.
+  EXPECT_EQ(FormatRfc3339Nano(absl::FromUnixSeconds(-62135596800)),
+            "0001-01-01T00:00:00Z");
   EXPECT_EQ(*ParseRfc3339("2026-11-30T08:58:00.28677087Z"),
             absl::FromUnixNanos(1796029080286770870));
   EXPECT_FALSE(ParseRfc3339("yesterday").ok());
