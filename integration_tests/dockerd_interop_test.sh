@@ -355,6 +355,46 @@ test_mydocker_reads_a_dockerd_store() {
   stop_dockerd
 }
 
+test_mydocker_lists_and_removes_dockerds_containers() {
+  local root=$PWD/dockerd-root theirs ours
+  local md=("$MYDOCKER" --root "$root")
+  start_dockerd "$root"
+  expect_ok $DOCKER pull $BB
+  expect_exit 3 $DOCKER run --name done --network none $BB sh -c 'exit 3'
+  expect_ok $DOCKER create --name fresh --network none $BB echo "hello world"
+  expect_ok $DOCKER ps -a --format '{{.ID}}|{{.Image}}|{{.Command}}|{{.State}}|{{.Names}}'
+  theirs=$OUT
+  stop_dockerd
+
+  expect_ok "${md[@]}" ps -a --format json
+  ours=$(jq -r '"\(.ID)|\(.Image)|\(.Command)|\(.State)|\(.Names)"' <<< "$OUT")
+  expect_eq "$theirs" "$ours" "ps -a of dockerd's containers"
+  expect_contains "$(jq -r 'select(.Names == "done") | .Status' <<< "$OUT")" "Exited (3) "
+  expect_eq Created "$(jq -r 'select(.Names == "fresh") | .Status' <<< "$OUT")" "fresh status"
+  expect_ok "${md[@]}" ps -a
+  expect_contains "$(head -n 1 <<< "$OUT")" "CONTAINER ID   IMAGE"
+  expect_contains "$OUT" '"echo '"'"'hello world'"'"'"'
+  # Only running ones without -a: none.
+  expect_ok "${md[@]}" ps -q
+  expect_eq "" "$OUT" "running containers"
+
+  expect_ok "${md[@]}" rm done
+  expect_eq done "$OUT" "rm output"
+  expect_exit 1 "${md[@]}" rm done
+  expect_contains "$ERR" "No such container: done"
+  expect_ok "${md[@]}" ps -a --format json
+  expect_eq fresh "$(jq -r .Names <<< "$OUT")" "left after rm"
+
+  # dockerd agrees: the container is gone, the other still works.
+  start_dockerd "$root"
+  expect_ok $DOCKER ps -a --format '{{.Names}}'
+  expect_eq fresh "$OUT" "what dockerd lists"
+  expect_ok $DOCKER start -a fresh
+  expect_eq "hello world" "$OUT" "the remaining container runs"
+  expect_ok $DOCKER rm fresh
+  stop_dockerd
+}
+
 test_dockerd_pulls_into_and_prunes_a_mydocker_store() {
   expect_ok "$MYDOCKER" pull -q $BB
   expect_ok "$MYDOCKER" pull -q $NGINX
