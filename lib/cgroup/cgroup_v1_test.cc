@@ -148,7 +148,7 @@ spec::DeviceCgroupRule Rule(bool allow, std::string type,
 class CgroupV1Test : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
+    ASSERT_EQ(geteuid(), 0u) << "cgroup_v1_test needs root to create cgroups";
     absl::Status s = testing::MountHostCgroups();
     ASSERT_TRUE(s.ok()) << s;
     absl::StatusOr<Layout> l = Detect();
