@@ -8,31 +8,13 @@
 #include "absl/time/clock.h"
 #include "applets/applet.h"
 #include "applets/table.h"
+#include "lib/container/go_json.h"
 #include "lib/image/format.h"
 #include "lib/image/image_service.h"
 #include "lib/imagedb/imagedb.h"
 #include "nlohmann/json.hpp"
 
 namespace mydocker::applets {
-
-namespace {
-
-// JSON as Go's encoding/json writes it: <, > and & escaped, so output
-// matches docker's byte for byte.
-std::string GoJson(const nlohmann::ordered_json& j) {
-  std::string out;
-  for (char c : j.dump()) {
-    switch (c) {
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 int ImagesMain(Invocation& inv) {
   bool all = false, quiet = false, digests = false, no_trunc = false;
@@ -82,7 +64,7 @@ int ImagesMain(Invocation& inv) {
           {"UniqueSize", "N/A"},
           {"VirtualSize", image::HumanSizeWithPrecision(static_cast<double>(r.size), 4)},
       };
-      printf("%s\n", GoJson(j).c_str());
+      printf("%s\n", container::GoJson(j).c_str());
     }
     return 0;
   }
