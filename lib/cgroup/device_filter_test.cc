@@ -225,7 +225,7 @@ TEST(DeviceFilterProgramTest, ReadAndWriteMustBothBeAllowed) {
 bool IsRoot() { return geteuid() == 0; }
 
 TEST(LoadDeviceFilterTest, KernelVerifierAcceptsEveryShape) {
-  if (!IsRoot()) GTEST_SKIP() << "loading a BPF program needs root";
+  ASSERT_TRUE(IsRoot()) << "loading a BPF program needs root";
   for (const Rules& rules : AllRuleSets()) {
     absl::StatusOr<base::UniqueFd> fd = LoadDeviceFilter(rules);
     ASSERT_TRUE(fd.ok()) << rules.size() << " rules: " << fd.status();
@@ -287,7 +287,7 @@ OpenResult OpenInCgroup(const std::string& dir) {
 }
 
 TEST(SetDeviceFilterTest, EnforcedOnARealCgroup2Directory) {
-  if (!IsRoot()) GTEST_SKIP() << "attaching a BPF program needs root";
+  ASSERT_TRUE(IsRoot()) << "attaching a BPF program needs root";
   absl::Status mounted = testing::MountHostCgroups();
   ASSERT_TRUE(mounted.ok()) << mounted;
   absl::StatusOr<Layout> layout = Detect();
@@ -346,7 +346,7 @@ TEST(SetDeviceFilterTest, EnforcedOnARealCgroup2Directory) {
 }
 
 TEST(SetDeviceFilterTest, NotACgroupDirectory) {
-  if (!IsRoot()) GTEST_SKIP() << "loading a BPF program needs root";
+  ASSERT_TRUE(IsRoot()) << "loading a BPF program needs root";
   const char* tmp = getenv("TEST_TMPDIR");
   const std::string dir = tmp != nullptr ? tmp : "/tmp";
   absl::Status s = SetDeviceFilter(dir, {Rule(false, "a", kAny, kAny, "rwm")});
