@@ -8,7 +8,7 @@
 // the test process, so nothing outlives the test.
 //
 //   TEST(CgroupTest, X) {
-//     if (geteuid() != 0) GTEST_SKIP() << "needs root";
+//     ASSERT_EQ(geteuid(), 0u) << "needs root";
 //     ASSERT_TRUE(testing::MountHostCgroups().ok());
 //     absl::StatusOr<Layout> layout = Detect();
 //     const std::string path = testing::UniqueTestPath();

@@ -238,7 +238,7 @@ class MountTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { private_ns_ = PrivateMountNamespace(); }
   void SetUp() override {
-    if (!private_ns_) GTEST_SKIP() << "needs root (CAP_SYS_ADMIN)";
+    ASSERT_TRUE(private_ns_) << "needs root (CAP_SYS_ADMIN) for a private mount namespace";
   }
   static bool private_ns_;
 };

@@ -639,7 +639,7 @@ class StoreMountTest : public StoreTest {
         mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
   }
   void SetUp() override {
-    if (!private_ns_) GTEST_SKIP() << "needs root (CAP_SYS_ADMIN)";
+    ASSERT_TRUE(private_ns_) << "needs root (CAP_SYS_ADMIN) for a private mount namespace";
     StoreTest::SetUp();
   }
   static bool private_ns_;
