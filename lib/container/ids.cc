@@ -1,5 +1,7 @@
 #include "lib/container/ids.h"
 
+#include "lib/base/random_id.h"
+
 #include <errno.h>
 #include <sys/random.h>
 
@@ -12,48 +14,11 @@
 
 namespace mydocker::container {
 
-absl::StatusOr<std::string> RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  size_t have = 0;
-  while (have < n) {
-    ssize_t got = getrandom(out.data() + have, n - have, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return base::ErrnoStatus(errno, "getrandom");
-    }
-    have += static_cast<size_t>(got);
-  }
-  return out;
-}
+absl::StatusOr<std::string> RandomBytes(size_t n) { return base::RandomBytes(n); }
 
-absl::StatusOr<std::string> NewRandomId() {
-  for (;;) {
-    ASSIGN_OR_RETURN(std::string raw, RandomBytes(32));
-    std::string id = absl::BytesToHexString(raw);
-    bool numeric = true;
-    for (int i = 0; i < 12; ++i) {
-      numeric = numeric && absl::ascii_isdigit(id[i]);
-    }
-    if (!numeric) return id;
-  }
-}
+absl::StatusOr<std::string> NewRandomId() { return base::RandomHexId(); }
 
-absl::StatusOr<std::string> NewLinkId() {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  ASSIGN_OR_RETURN(std::string raw, RandomBytes(17));
-  std::string out;
-  uint64_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : raw) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 5 && out.size() < 26) {
-      out.push_back(kAlphabet[(acc >> (bits - 5)) & 31]);
-      bits -= 5;
-    }
-  }
-  return out;
-}
+absl::StatusOr<std::string> NewLinkId() { return base::RandomLinkId(); }
 
 bool IsFullId(absl::string_view s) {
   if (s.size() != 64) return false;

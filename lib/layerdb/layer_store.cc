@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "lib/base/errno_status.h"
 #include "lib/base/file.h"
+#include "lib/base/random_id.h"
 #include "lib/base/status_macros.h"
 #include "lib/store/paths.h"
 
@@ -26,50 +26,6 @@ namespace mydocker::layerdb {
 namespace {
 
 constexpr int kMaxDepth = 128;  // overlay2's own limit on lower layers.
-
-absl::StatusOr<std::string> RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  size_t have = 0;
-  while (have < n) {
-    ssize_t got = getrandom(out.data() + have, n - have, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return base::ErrnoStatus(errno, "getrandom");
-    }
-    have += static_cast<size_t>(got);
-  }
-  return out;
-}
-
-// 64 hex chars, as dockerd's stringid.GenerateRandomID: one whose first 12
-// characters are all digits is drawn again (it would read as a number).
-absl::StatusOr<std::string> NewCacheId() {
-  for (;;) {
-    ASSIGN_OR_RETURN(std::string raw, RandomBytes(32));
-    std::string id = absl::BytesToHexString(raw);
-    bool numeric = true;
-    for (int i = 0; i < 12; ++i) numeric = numeric && absl::ascii_isdigit(id[i]);
-    if (!numeric) return id;
-  }
-}
-
-// 26 characters of base32 (A-Z, 2-7), as overlay2's GenerateID(26).
-absl::StatusOr<std::string> NewLinkId() {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  ASSIGN_OR_RETURN(std::string raw, RandomBytes(17));
-  std::string out;
-  uint64_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : raw) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 5 && out.size() < 26) {
-      out.push_back(kAlphabet[(acc >> (bits - 5)) & 31]);
-      bits -= 5;
-    }
-  }
-  return out;
-}
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -245,9 +201,9 @@ absl::StatusOr<PendingLayer> LayerStore::Begin() {
   RETURN_IF_ERROR(base::MakeDirs(overlay2_, 0710));
   RETURN_IF_ERROR(base::MakeDirs(absl::StrCat(overlay2_, "/l"), 0700));
 
-  ASSIGN_OR_RETURN(std::string cache_id, NewCacheId());
-  ASSIGN_OR_RETURN(std::string link, NewLinkId());
-  ASSIGN_OR_RETURN(std::string suffix, NewCacheId());
+  ASSIGN_OR_RETURN(std::string cache_id, base::RandomHexId());
+  ASSIGN_OR_RETURN(std::string link, base::RandomLinkId());
+  ASSIGN_OR_RETURN(std::string suffix, base::RandomHexId());
   std::string write_set =
       absl::StrCat(layerdb_, "/tmp/write-set-", suffix.substr(0, 24));
   // From here on, the PendingLayer owns (and on failure removes) all of it.
@@ -319,7 +275,7 @@ absl::Status LayerStore::Remove(const digest::Digest& chain_id) {
   ASSIGN_OR_RETURN(Layer layer, Get(chain_id));
   std::string dir = absl::StrCat(layerdb_, "/sha256/", chain_id.hex());
   // Unregister first: a half-removed layer must not look usable.
-  ASSIGN_OR_RETURN(std::string suffix, NewCacheId());
+  ASSIGN_OR_RETURN(std::string suffix, base::RandomHexId());
   std::string doomed = absl::StrCat(layerdb_, "/tmp/remove-", suffix.substr(0, 24));
   RETURN_IF_ERROR(base::MakeDirs(absl::StrCat(layerdb_, "/tmp"), 0755));
   if (rename(dir.c_str(), doomed.c_str()) < 0) {
