@@ -16,24 +16,50 @@ namespace {
 
 // Sorted by name: FindApplet binary-searches it, and a test checks the order.
 constexpr std::array kApplets = {
+    Applet{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+           "Create a new container", CreateMain},
+    Applet{"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",
+           "Run a command in a running container", ExecMain},
     Applet{"help", "[APPLET]", "Show help for mydocker or one of its applets",
            HelpMain},
     Applet{"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", ImagesMain},
-    Applet{"inspect", "IMAGE [IMAGE...]",
-           "Display detailed information on images", InspectMain},
+    Applet{"init", "[--] COMMAND [ARG...]",
+           "Minimal init for containers: reap zombies, forward signals",
+           InitMain, /*hidden=*/true},
+    Applet{"inspect", "NAME|ID [NAME|ID...]",
+           "Display detailed information on containers or images", InspectMain},
+    Applet{"kill", "[OPTIONS] CONTAINER [CONTAINER...]",
+           "Kill one or more running containers", KillMain},
     Applet{"login", "[OPTIONS] [SERVER]", "Log in to a registry", LoginMain},
     Applet{"logout", "[SERVER]", "Log out from a registry", LogoutMain},
+    Applet{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",
+           LogsMain},
+    Applet{"monitor", "CONTAINER",
+           "(internal) Start a container and stay its parent", MonitorMain,
+           /*hidden=*/true},
+    Applet{"nsenter-helper", "",
+           "(internal) Enter a running container for exec", NsenterHelperMain,
+           /*hidden=*/true},
     Applet{"ps", "[OPTIONS]", "List containers", PsMain},
     Applet{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]",
            "Download an image from a registry", PullMain},
-    Applet{"rm", "CONTAINER [CONTAINER...]",
-           "Remove one or more stopped containers", RmMain},
+    Applet{"rm", "[OPTIONS] CONTAINER [CONTAINER...]",
+           "Remove one or more containers", RmMain},
     Applet{"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images",
            RmiMain},
+    Applet{"run", "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+           "Run a command in a new container", RunMain},
+    Applet{"start", "[OPTIONS] CONTAINER [CONTAINER...]",
+           "Start one or more stopped containers", StartMain},
+    Applet{"stop", "[OPTIONS] CONTAINER [CONTAINER...]",
+           "Stop one or more running containers", StopMain},
     Applet{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
            "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", TagMain},
     Applet{"version", "[OPTIONS]", "Show the mydocker version information",
            VersionMain},
+    Applet{"wait", "CONTAINER [CONTAINER...]",
+           "Block until one or more containers stop, then print their exit codes",
+           WaitMain},
 };
 
 static_assert(std::is_sorted(kApplets.begin(), kApplets.end(),
@@ -157,6 +183,7 @@ std::string MainHelp() {
       "A daemonless, Docker-compatible container engine.\n\n"
       "Applets:\n");
   for (const Applet& a : AllApplets()) {
+    if (a.hidden) continue;
     absl::StrAppend(&out, "  ", a.name,
                     std::string(12 - std::min<size_t>(a.name.size(), 11), ' '),
                     a.summary, "\n");

@@ -58,6 +58,8 @@ struct Applet {
   absl::string_view args;     // After "mydocker NAME", e.g. "[OPTIONS] NAME".
   absl::string_view summary;  // One line, for `mydocker --help`.
   int (*main)(Invocation& inv);
+  // Internal applets (run by mydocker itself) are left out of the help.
+  bool hidden = false;
 };
 
 // All applets, sorted by name.
@@ -104,17 +106,28 @@ class Invocation {
 };
 
 // Each applet's entry point, defined in applets/<name>.cc.
+int CreateMain(Invocation& inv);
+int ExecMain(Invocation& inv);
 int HelpMain(Invocation& inv);
 int ImagesMain(Invocation& inv);
+int InitMain(Invocation& inv);
 int InspectMain(Invocation& inv);
+int KillMain(Invocation& inv);
 int LoginMain(Invocation& inv);
 int LogoutMain(Invocation& inv);
+int LogsMain(Invocation& inv);
+int MonitorMain(Invocation& inv);
+int NsenterHelperMain(Invocation& inv);
 int PsMain(Invocation& inv);
 int PullMain(Invocation& inv);
 int RmMain(Invocation& inv);
 int RmiMain(Invocation& inv);
+int RunMain(Invocation& inv);
+int StartMain(Invocation& inv);
+int StopMain(Invocation& inv);
 int TagMain(Invocation& inv);
 int VersionMain(Invocation& inv);
+int WaitMain(Invocation& inv);
 
 // The top-level help (`mydocker --help`).
 std::string MainHelp();

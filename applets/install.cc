@@ -34,6 +34,9 @@ absl::Status InstallLinks(const std::string& binary, const std::string& dir,
         absl::StrCat("--install ", dir, ": not a directory"));
   }
   for (const Applet& a : AllApplets()) {
+    // Internal applets get no link: an `init` or `monitor` on the PATH
+    // would only confuse.
+    if (a.hidden) continue;
     std::string path = absl::StrCat(dir, "/", a.name);
     struct stat cur;
     if (lstat(path.c_str(), &cur) == 0) {

@@ -82,6 +82,7 @@ int MultiCall(std::vector<std::string> args) {
   }
   if (first == "--list") {
     for (const Applet& a : AllApplets()) {
+      if (a.hidden) continue;
       printf("%s\n", std::string(a.name).c_str());
     }
     return 0;

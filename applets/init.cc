@@ -1,0 +1,5 @@
+// Placeholder until the applet lands (this session).
+#include "applets/applet.h"
+namespace mydocker::applets {
+int InitMain(Invocation& inv) { return inv.Fail(absl::UnimplementedError("not yet")); }
+}  // namespace mydocker::applets
