@@ -96,6 +96,10 @@ class Invocation {
 
   const Applet& applet() const { return applet_; }
 
+  // The arguments as given, before parsing (for applets that pass a
+  // command line on, or must look at it before choosing how to parse).
+  const std::vector<std::string>& raw_args() const { return args_; }
+
  private:
   const Applet& applet_;
   std::vector<std::string> args_;
