@@ -1,0 +1,545 @@
+#include "lib/engine/monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "lib/base/errno_status.h"
+#include "lib/base/file.h"
+#include "lib/base/status_macros.h"
+#include "lib/base/unique_fd.h"
+#include "lib/cgroup/cgroup.h"
+#include "lib/cgroup/layout.h"
+#include "lib/container/layout.h"
+#include "lib/container/runtime_state.h"
+#include "lib/container/store.h"
+#include "lib/engine/attach.h"
+#include "lib/engine/container_spec.h"
+#include "lib/init/embedded.h"
+#include "lib/logger/json_log.h"
+#include "lib/runtime/runtime.h"
+#include "lib/spec/spec_json.h"
+
+namespace mydocker::engine {
+namespace {
+
+// Output is read in pieces of this size; a client that does not keep up
+// makes the monitor stop reading the container's output once this much is
+// queued for it (the container then blocks on a full pipe, as under
+// Docker).
+constexpr size_t kReadChunk = 32 << 10;
+constexpr size_t kClientBacklog = 4 << 20;
+
+int ExitStatusOf(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 255;
+}
+
+void WriteLine(int fd, const std::string& line) {
+  absl::string_view rest = line;
+  while (!rest.empty()) {
+    ssize_t n = write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    rest.remove_prefix(n);
+  }
+}
+
+// A container with its own network namespace gets its loopback up, as
+// libnetwork does for every sandbox. From here, through a socket opened in
+// that namespace: no thread or process needs to enter it.
+absl::Status BringUpLoopback(pid_t pid) {
+  base::UniqueFd self(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!self) return base::ErrnoStatus(errno, "open /proc/self/ns/net");
+  base::UniqueFd target(
+      open(absl::StrCat("/proc/", pid, "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!target) return base::ErrnoStatus(errno, "open the container's netns");
+  if (setns(target.get(), CLONE_NEWNET) != 0) {
+    return base::ErrnoStatus(errno, "enter the container's netns");
+  }
+  base::UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  int socket_errno = errno;
+  if (setns(self.get(), CLONE_NEWNET) != 0) {
+    // The monitor would stay in the container's network; it must not go on.
+    _exit(125);
+  }
+  if (!sock) return base::ErrnoStatus(socket_errno, "socket in the container's netns");
+  ifreq ifr{};
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) {
+    return base::ErrnoStatus(errno, "get the flags of lo");
+  }
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) {
+    return base::ErrnoStatus(errno, "bring lo up");
+  }
+  return absl::OkStatus();
+}
+
+bool HasNewNetworkNamespace(const spec::Spec& s) {
+  for (const spec::Namespace& ns : s.linux.namespaces) {
+    if (ns.type == "network" && ns.path.empty()) return true;
+  }
+  return false;
+}
+
+void SetNonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+// Everything the running phase needs.
+struct Running {
+  container::Container c;
+  runtime::Process process;
+  std::optional<cgroup::Cgroup> cgroup;
+  base::UniqueFd pty_master;  // With a tty: output and input.
+  base::UniqueFd out, err;    // Without: the output pipes ...
+  base::UniqueFd in;          // ... and stdin, if open.
+  base::UniqueFd log_fd;
+};
+
+class Monitor {
+ public:
+  explicit Monitor(const MonitorOptions& o)
+      : o_(o), store_(o.root), client_(o.attach_fd) {
+    if (client_) SetNonBlocking(client_.get());
+  }
+
+  int Run();
+
+ private:
+  // The start, under the container's lock. On failure the record says why,
+  // everything made is undone, and the error carries the exit status for
+  // the user (127/126 for the command, 125 otherwise).
+  absl::StatusOr<Running> Start();
+  void UndoStart(container::Container& c, std::optional<cgroup::Cgroup>& cg,
+                 bool mounted, const std::string& message, int exit_code);
+  void Loop(Running& r);
+  void Finish(Running& r);
+
+  void ToClient(FrameType type, absl::string_view data);
+  void FlushClient(bool block);
+  void DropClient() {
+    client_.reset();
+    client_out_.clear();
+  }
+  void HandleClientFrames(Running& r);
+  void Output(Running& r, logger::Stream stream, absl::string_view data);
+
+  MonitorOptions o_;
+  container::Store store_;
+  base::UniqueFd client_;
+  std::string client_out_;
+  FrameReader client_in_;
+  std::optional<logger::JsonLogWriter> log_;
+  std::optional<int> wait_status_;
+  int start_exit_code_ = 125;
+};
+
+void Monitor::UndoStart(container::Container& c,
+                        std::optional<cgroup::Cgroup>& cg, bool mounted,
+                        const std::string& message, int exit_code) {
+  if (cg) (void)cg->Destroy();
+  if (mounted) (void)store_.UnmountRootfs(c);
+  // dockerd records 127/126 for the command, 128 for any other failure.
+  container::SetStartFailed(c, message, exit_code == 125 ? 0 : exit_code);
+  (void)store_.SaveLocked(c);
+}
+
+absl::StatusOr<Running> Monitor::Start() {
+  ASSIGN_OR_RETURN(base::FileLock lock, store_.LockContainer(o_.id));
+  ASSIGN_OR_RETURN(container::Container c, store_.LoadById(o_.id));
+  ASSIGN_OR_RETURN(bool refreshed, store_.RefreshState(c));
+  (void)refreshed;
+  if (c.state.running) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", c.id, " is already running"));
+  }
+  if (c.state.removal_in_progress || c.state.dead) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "container ", c.id, " is marked for removal and cannot be started"));
+  }
+  std::optional<cgroup::Cgroup> cg;
+  bool mounted = false;
+  auto fail = [&](const absl::Status& s, int exit_code) -> absl::Status {
+    start_exit_code_ = exit_code;
+    UndoStart(c, cg, mounted, std::string(s.message()), exit_code);
+    return s;
+  };
+
+  absl::Status s = store_.PrepareFirstStart(c);
+  if (!s.ok()) return fail(s, 125);
+  s = store_.MountRootfs(c);
+  if (!s.ok()) return fail(s, 125);
+  mounted = true;
+  absl::StatusOr<container::RootfsPaths> paths = store_.GetRootfsPaths(c);
+  if (!paths.ok()) return fail(paths.status(), 125);
+  std::string init_binary;
+  if (c.host_config.init.value_or(false)) {
+    absl::StatusOr<std::string> p = init::EnsureInitBinary(o_.root);
+    if (!p.ok()) return fail(p.status(), 125);
+    init_binary = *p;
+  }
+  absl::StatusOr<spec::HostFeatures> host = spec::DetectHostFeatures();
+  if (!host.ok()) return fail(host.status(), 125);
+  absl::StatusOr<spec::Spec> sp =
+      ContainerSpec(c, paths->merged_dir, init_binary, *host);
+  if (!sp.ok()) return fail(sp.status(), 125);
+  s = base::WriteFileAtomic(
+      absl::StrCat(container::ContainerDir(o_.root, c.id), "/config.json"),
+      spec::ToJson(*sp).dump(2), 0600);
+  if (!s.ok()) return fail(s, 125);
+
+  Running r;
+  runtime::Options options;
+  base::UniqueFd pty_slave, out_w, err_w, in_r;
+  if (c.config.tty) {
+    absl::StatusOr<tty::Pty> pty = tty::OpenPty();
+    if (!pty.ok()) return fail(pty.status(), 125);
+    if (o_.size) (void)tty::SetWinsize(pty->master.get(), *o_.size);
+    r.pty_master = std::move(pty->master);
+    pty_slave = std::move(pty->slave);
+    options.stdio.console = pty_slave.get();
+  } else {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return fail(base::ErrnoStatus(errno, "pipe"), 125);
+    r.out.reset(p[0]);
+    out_w.reset(p[1]);
+    if (pipe2(p, O_CLOEXEC) != 0) return fail(base::ErrnoStatus(errno, "pipe"), 125);
+    r.err.reset(p[0]);
+    err_w.reset(p[1]);
+    options.stdio.out = out_w.get();
+    options.stdio.err = err_w.get();
+    if (c.config.open_stdin) {
+      if (pipe2(p, O_CLOEXEC) != 0) return fail(base::ErrnoStatus(errno, "pipe"), 125);
+      in_r.reset(p[0]);
+      r.in.reset(p[1]);
+      options.stdio.in = in_r.get();
+    }
+  }
+  if (!c.log_path.empty()) {
+    r.log_fd.reset(open(c.log_path.c_str(),
+                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (!r.log_fd) {
+      return fail(base::ErrnoStatus(errno, "open the log ", c.log_path), 125);
+    }
+  }
+
+  absl::StatusOr<cgroup::Layout> layout = cgroup::Detect();
+  if (!layout.ok()) return fail(layout.status(), 125);
+  bool new_netns = HasNewNetworkNamespace(*sp);
+  const spec::Spec& spec_ref = *sp;
+  options.on_created = [&](pid_t pid) -> absl::Status {
+    spec::Resources resources;
+    if (spec_ref.linux.resources) resources = *spec_ref.linux.resources;
+    ASSIGN_OR_RETURN(cgroup::Cgroup created,
+                     cgroup::Cgroup::Create(*layout, spec_ref.linux.cgroups_path,
+                                            resources));
+    cg.emplace(std::move(created));
+    RETURN_IF_ERROR(cg->AddProcess(pid));
+    if (new_netns) RETURN_IF_ERROR(BringUpLoopback(pid));
+    return absl::OkStatus();
+  };
+  absl::StatusOr<runtime::Process> process = runtime::Start(*sp, std::move(options));
+  if (!process.ok()) {
+    int code = 125;
+    if (std::optional<runtime::StartFailure> f =
+            runtime::GetStartFailure(process.status());
+        f && f->step == runtime::Step::kExec) {
+      code = f->err == ENOENT ? 127 : 126;
+    }
+    return fail(process.status(), code);
+  }
+  r.process = std::move(*process);
+  absl::StatusOr<container::RuntimeState> rs =
+      container::ProbeRuntimeState(getpid(), r.process.pid);
+  if (rs.ok()) s = container::WriteRuntimeState(o_.root, c.id, *rs);
+  if (!rs.ok() || !s.ok()) {
+    (void)runtime::Signal(r.process, SIGKILL);
+    int ws;
+    while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    return fail(rs.ok() ? s : rs.status(), 125);
+  }
+  container::SetRunning(c, r.process.pid, absl::Now());
+  s = store_.SaveLocked(c);
+  if (!s.ok()) {
+    (void)runtime::Signal(r.process, SIGKILL);
+    int ws;
+    while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    (void)container::RemoveRuntimeState(o_.root, c.id);
+    return fail(s, 125);
+  }
+  r.c = std::move(c);
+  r.cgroup = std::move(cg);
+  return r;
+}
+
+void Monitor::ToClient(FrameType type, absl::string_view data) {
+  if (!client_) return;
+  client_out_ += EncodeFrame(type, data);
+  FlushClient(/*block=*/false);
+}
+
+void Monitor::FlushClient(bool block) {
+  while (client_ && !client_out_.empty()) {
+    ssize_t n = write(client_.get(), client_out_.data(), client_out_.size());
+    if (n > 0) {
+      client_out_.erase(0, n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      if (!block) return;
+      pollfd p{client_.get(), POLLOUT, 0};
+      if (poll(&p, 1, 5000) <= 0) {
+        DropClient();
+        return;
+      }
+      continue;
+    }
+    DropClient();  // The client went away.
+  }
+}
+
+void Monitor::Output(Running& r, logger::Stream stream, absl::string_view data) {
+  (void)r;
+  if (log_) (void)log_->Write(stream, data);
+  ToClient(stream == logger::Stream::kStdout ? FrameType::kStdout
+                                             : FrameType::kStderr,
+           data);
+}
+
+void Monitor::HandleClientFrames(Running& r) {
+  while (std::optional<Frame> f = client_in_.Next()) {
+    switch (f->type) {
+      case FrameType::kStdin: {
+        int fd = r.pty_master ? r.pty_master.get() : r.in.get();
+        if (fd < 0) break;
+        absl::string_view rest = f->payload;
+        while (!rest.empty()) {
+          ssize_t n = write(fd, rest.data(), rest.size());
+          if (n > 0) {
+            rest.remove_prefix(n);
+          } else if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            pollfd p{fd, POLLOUT, 0};
+            poll(&p, 1, 100);
+          } else {
+            break;
+          }
+        }
+        break;
+      }
+      case FrameType::kStdinClose:
+        if (r.pty_master) {
+          // A terminal has no "close": send it the EOF character, as a user
+          // typing ^D would (only meaningful in canonical mode).
+          (void)!write(r.pty_master.get(), "\x04", 1);
+        } else {
+          r.in.reset();
+        }
+        break;
+      case FrameType::kResize:
+        if (r.pty_master && f->payload.size() == 4) {
+          auto b = [&](int i) { return static_cast<uint8_t>(f->payload[i]); };
+          (void)tty::SetWinsize(r.pty_master.get(),
+                                {static_cast<unsigned short>(b(0) << 8 | b(1)),
+                                 static_cast<unsigned short>(b(2) << 8 | b(3))});
+        }
+        break;
+      case FrameType::kSignal: {
+        uint32_t sig = DecodeU32(f->payload);
+        if (sig > 0 && sig < 65) (void)runtime::Signal(r.process, static_cast<int>(sig));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (client_in_.broken()) DropClient();
+}
+
+void Monitor::Loop(Running& r) {
+  // Orphans of the container's processes that are not in its pid
+  // namespace (none, normally) come to the monitor as subreaper; SIGCHLD
+  // arrives on a signalfd and every child is reaped, the init's status kept.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  base::UniqueFd sigfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+  for (int fd : {r.pty_master.get(), r.out.get(), r.err.get()}) {
+    if (fd >= 0) SetNonBlocking(fd);
+  }
+  auto reap = [&] {
+    int ws;
+    pid_t p;
+    while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
+      if (p == r.process.pid) wait_status_ = ws;
+    }
+  };
+  reap();
+  char buf[kReadChunk];
+  // Output fds still open: [0] pty or stdout, [1] stderr.
+  int outs[2] = {r.pty_master ? r.pty_master.get() : r.out.get(),
+                 r.pty_master ? -1 : r.err.get()};
+  absl::Time drain_deadline = absl::InfiniteFuture();
+  while (true) {
+    if (wait_status_ && drain_deadline == absl::InfiniteFuture()) {
+      // The init is gone, so is its pid namespace; what it and its
+      // children wrote is still in the pipes. Give the last writers a
+      // moment to be torn down.
+      drain_deadline = absl::Now() + absl::Seconds(2);
+    }
+    if (wait_status_ && (outs[0] < 0 && outs[1] < 0)) break;
+    if (absl::Now() > drain_deadline) break;
+    bool backlog = client_out_.size() > kClientBacklog;
+    pollfd fds[5] = {
+        {sigfd.get(), POLLIN, 0},
+        {backlog ? -1 : outs[0], POLLIN, 0},
+        {backlog ? -1 : outs[1], POLLIN, 0},
+        {client_.get(), static_cast<short>(POLLIN | (client_out_.empty() ? 0 : POLLOUT)), 0},
+        {-1, 0, 0},
+    };
+    int timeout = wait_status_ ? 100 : -1;
+    int n = poll(fds, 4, timeout);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
+      }
+      reap();
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (outs[i] < 0 || !(fds[1 + i].revents & (POLLIN | POLLHUP | POLLERR))) {
+        continue;
+      }
+      ssize_t got = read(outs[i], buf, sizeof(buf));
+      if (got > 0) {
+        Output(r, i == 0 ? logger::Stream::kStdout : logger::Stream::kStderr,
+               absl::string_view(buf, got));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        // EOF, or EIO from a pty master whose slave side is all closed.
+        if (log_) {
+          (void)log_->Flush(i == 0 ? logger::Stream::kStdout
+                                   : logger::Stream::kStderr);
+        }
+        outs[i] = -1;
+      }
+    }
+    if (client_ && (fds[3].revents & POLLOUT)) FlushClient(false);
+    if (client_ && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t got = read(client_.get(), buf, sizeof(buf));
+      if (got > 0) {
+        client_in_.Append(buf, got);
+        HandleClientFrames(r);
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        DropClient();
+      }
+    }
+    if (!wait_status_) reap();
+  }
+  if (!wait_status_) {
+    // Output ended first only if the deadline passed; wait for the init.
+    int ws;
+    while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    wait_status_ = ws;
+  }
+}
+
+void Monitor::Finish(Running& r) {
+  if (log_) (void)log_->Close();
+  int exit_status = ExitStatusOf(*wait_status_);
+  bool oom = false;
+  if (r.cgroup) {
+    absl::StatusOr<bool> o = r.cgroup->OomKilled();
+    oom = o.ok() && *o;
+    (void)r.cgroup->Destroy();
+  }
+  r.pty_master.reset();
+  r.in.reset();
+  (void)store_.UnmountRootfs(r.c);
+  bool auto_remove = false;
+  {
+    absl::StatusOr<base::FileLock> lock = store_.LockContainer(o_.id);
+    if (lock.ok()) {
+      absl::StatusOr<container::Container> c = store_.LoadById(o_.id);
+      if (c.ok()) {
+        container::SetStopped(*c, exit_status, oom, absl::Now());
+        (void)store_.SaveLocked(*c);
+        auto_remove = c->host_config.auto_remove;
+      }
+      (void)container::RemoveRuntimeState(o_.root, o_.id);
+    }
+  }
+  if (auto_remove) {
+    absl::Status s = store_.Remove(o_.id);
+    (void)s;  // NotFound: `rm -f` got there first.
+  }
+  ToClient(FrameType::kExit, EncodeU32(static_cast<uint32_t>(exit_status)));
+  FlushClient(/*block=*/true);
+}
+
+int Monitor::Run() {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+
+  absl::StatusOr<Running> r = Start();
+  if (!r.ok()) {
+    std::string message(r.status().message());
+    absl::StrReplaceAll({{"\n", " "}}, &message);
+    WriteLine(o_.report_fd, absl::StrCat("err ", start_exit_code_, " ", message, "\n"));
+    close(o_.report_fd);
+    // --rm applies to a container that failed to start too.
+    absl::StatusOr<container::Container> c = store_.LoadById(o_.id);
+    if (c.ok() && c->host_config.auto_remove && !c->state.running) {
+      (void)store_.Remove(o_.id);
+    }
+    return 1;
+  }
+  WriteLine(o_.report_fd, absl::StrCat("ok ", r->process.pid, "\n"));
+  close(o_.report_fd);
+  if (r->log_fd) log_.emplace(r->log_fd.get());
+  Loop(*r);
+  Finish(*r);
+  return 0;
+}
+
+}  // namespace
+
+int RunMonitor(const MonitorOptions& options) {
+  Monitor m(options);
+  return m.Run();
+}
+
+}  // namespace mydocker::engine

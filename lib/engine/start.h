@@ -1,0 +1,48 @@
+// Starting a stored container: spawns its monitor (monitor.h) detached from
+// the caller (its own session, not the caller's child), waits for the
+// monitor's report, and hands back the attach stream if asked for.
+//
+//   StartOptions o;
+//   o.attach = true;
+//   ASSIGN_OR_RETURN(Started s, StartContainer(root, id, o));
+//   ASSIGN_OR_RETURN(int status, RunAttachClient(std::move(s.stream), ...));
+//
+// A failed start returns the monitor's message with the exit status a user
+// expects (ExitCodeOf): 127 command not found, 126 not executable, 125
+// anything else.
+#ifndef MYDOCKER_LIB_ENGINE_START_H_
+#define MYDOCKER_LIB_ENGINE_START_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/base/unique_fd.h"
+#include "lib/tty/tty.h"
+
+namespace mydocker::engine {
+
+struct StartOptions {
+  bool attach = false;  // Keep an attach stream to the monitor.
+  std::optional<tty::Winsize> size;  // For the container's pty.
+};
+
+struct Started {
+  int64_t pid = 0;         // The container's init (host pid).
+  base::UniqueFd stream;   // The attach stream, if asked for.
+};
+
+absl::StatusOr<Started> StartContainer(const std::string& root,
+                                       const std::string& id,
+                                       const StartOptions& options);
+
+// `status` carrying the exit status a command should end with.
+absl::Status WithExitCode(absl::Status status, int code);
+// The exit status `status` carries, or `fallback`.
+int ExitCodeOf(const absl::Status& status, int fallback);
+
+}  // namespace mydocker::engine
+
+#endif  // MYDOCKER_LIB_ENGINE_START_H_

@@ -1,0 +1,70 @@
+#include "lib/engine/volumes.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/errno_status.h"
+#include "lib/base/file.h"
+#include "lib/base/random_id.h"
+#include "lib/base/status_macros.h"
+#include "lib/spec/mounts.h"
+
+namespace mydocker::engine {
+namespace {
+
+absl::Status EnsureDir(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return base::ErrnoStatus(errno, "mkdir ", path);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::map<std::string, container::MountPoint>>>
+MakeMountPoints(const std::string& root, const std::vector<std::string>& volumes) {
+  if (volumes.empty()) return std::nullopt;
+  std::map<std::string, container::MountPoint> out;
+  for (const std::string& v : volumes) {
+    ASSIGN_OR_RETURN(spec::VolumeSpec vs, spec::ParseVolume(v));
+    if (out.count(vs.destination)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Duplicate mount point: ", vs.destination));
+    }
+    container::MountPoint mp;
+    mp.destination = vs.destination;
+    mp.rw = !vs.read_only;
+    mp.mode = vs.mode;
+    mp.propagation = vs.propagation.empty() ? "rprivate" : vs.propagation;
+    if (vs.kind == spec::VolumeKind::kBind) {
+      // dockerd creates a missing bind source as a directory.
+      RETURN_IF_ERROR(base::MakeDirs(vs.source, 0755));
+      mp.source = vs.source;
+      mp.type = "bind";
+    } else {
+      std::string name = vs.source;
+      if (vs.kind == spec::VolumeKind::kAnonymous) {
+        ASSIGN_OR_RETURN(name, base::RandomHexId());
+      }
+      std::string volumes_dir = absl::StrCat(root, "/volumes");
+      RETURN_IF_ERROR(EnsureDir(volumes_dir, 0701));
+      std::string dir = absl::StrCat(volumes_dir, "/", name);
+      RETURN_IF_ERROR(EnsureDir(dir, 0701));
+      RETURN_IF_ERROR(EnsureDir(dir + "/_data", 0755));
+      mp.source = dir + "/_data";
+      mp.name = name;
+      mp.driver = "local";
+      mp.type = "volume";
+      mp.propagation = "";
+      if (mp.mode.empty()) mp.mode = "z";
+      ASSIGN_OR_RETURN(mp.id, base::RandomHexId());
+      mp.spec = {{"Type", "volume"}, {"Source", name}, {"Target", vs.destination}};
+      if (vs.kind == spec::VolumeKind::kAnonymous) mp.spec.erase("Source");
+    }
+    out[vs.destination] = std::move(mp);
+  }
+  return out;
+}
+
+}  // namespace mydocker::engine

@@ -1,0 +1,36 @@
+// -v at create time: bind mounts, and the volumes the container's records
+// point at, laid out as dockerd's local volume driver does
+// (lib/store/DOCKER_CONTAINERS.md §7):
+//
+//   -v /srv:/data:ro   a bind; /srv is created (0755) if missing
+//   -v cache:/data     the named volume <root>/volumes/cache/_data, made on
+//                      first use
+//   -v /data           an anonymous volume: the same, under a random
+//                      64-hex name
+//
+// Not (yet) done as dockerd does: the volumes/metadata.db bolt index
+// (dockerd also finds volumes by scanning volumes/*/_data), copying the
+// image's content at the mount point into a new volume, and anonymous
+// volumes for the image's VOLUMEs.
+#ifndef MYDOCKER_LIB_ENGINE_VOLUMES_H_
+#define MYDOCKER_LIB_ENGINE_VOLUMES_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/container/record.h"
+
+namespace mydocker::engine {
+
+// The MountPoints (keyed by destination) for the -v values `volumes`,
+// making what they need; nullopt for none. InvalidArgument for a malformed
+// value or two at one destination ("Duplicate mount point: /x").
+absl::StatusOr<std::optional<std::map<std::string, container::MountPoint>>>
+MakeMountPoints(const std::string& root, const std::vector<std::string>& volumes);
+
+}  // namespace mydocker::engine
+
+#endif  // MYDOCKER_LIB_ENGINE_VOLUMES_H_
