@@ -12,6 +12,8 @@
 #include "lib/container/go_json.h"
 #include "lib/container/store.h"
 #include "lib/container/summary.h"
+#include "lib/engine/lifecycle.h"
+#include "lib/engine/volumes.h"
 #include "lib/image/format.h"
 #include "nlohmann/json.hpp"
 
@@ -95,15 +97,27 @@ int PsMain(Invocation& inv) {
 }
 
 int RmMain(Invocation& inv) {
+  bool force = false, volumes = false;
+  inv.flags().Bool("f,force", &force, "Force the removal of a running container (uses SIGKILL)");
+  inv.flags().Bool("v,volumes", &volumes, "Remove anonymous volumes associated with the container");
   std::optional<std::vector<std::string>> args = inv.Parse(1);
   if (!args) return inv.exit_code();
   container::Store store(inv.root());
   int rc = 0;
   for (const std::string& name : *args) {
-    absl::Status s = store.Remove(name);
+    std::vector<std::string> anonymous;
+    if (volumes) {
+      absl::StatusOr<container::Container> c = store.Load(name);
+      if (c.ok()) anonymous = engine::AnonymousVolumes(*c);
+    }
+    absl::Status s = engine::RemoveContainer(store, name, force);
     if (!s.ok()) {
       rc = inv.Fail(s);
       continue;
+    }
+    for (const std::string& v : anonymous) {
+      absl::Status vs = engine::RemoveVolume(inv.root(), v);
+      if (!vs.ok()) rc = inv.Fail(vs);
     }
     printf("%s\n", name.c_str());
   }

@@ -9,6 +9,8 @@
 #include "applets/applet.h"
 #include "applets/table.h"
 #include "lib/container/go_json.h"
+#include "lib/container/store.h"
+#include "lib/engine/inspect.h"
 #include "lib/image/format.h"
 #include "lib/image/image_service.h"
 #include "lib/imagedb/imagedb.h"
@@ -112,15 +114,45 @@ int TagMain(Invocation& inv) {
 }
 
 int InspectMain(Invocation& inv) {
+  std::string type;
+  inv.flags().String("type", &type, "Return JSON for the given type (container or image)");
   std::optional<std::vector<std::string>> args = inv.Parse(1);
   if (!args) return inv.exit_code();
+  if (!type.empty() && type != "container" && type != "image") {
+    return inv.Fail(absl::InvalidArgumentError(absl::StrCat(
+                        "\"", type, "\" is not a valid value for --type")),
+                    kExitUsage);
+  }
   image::ImageService images(inv.root());
+  container::Store store(inv.root());
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   std::vector<absl::Status> errors;
   for (const std::string& name : *args) {
+    // As docker does without --type: a container first, then an image.
+    if (type != "image") {
+      absl::StatusOr<container::Container> c = store.Load(name);
+      if (c.ok()) {
+        absl::StatusOr<bool> refreshed = store.RefreshState(*c);
+        (void)refreshed;
+        absl::StatusOr<nlohmann::ordered_json> j = engine::InspectContainer(store, *c);
+        if (j.ok()) {
+          out.push_back(*std::move(j));
+        } else {
+          errors.push_back(j.status());
+        }
+        continue;
+      }
+      if (type == "container" || !absl::IsNotFound(c.status())) {
+        errors.push_back(c.status());
+        continue;
+      }
+    }
     absl::StatusOr<nlohmann::ordered_json> j = images.Inspect(name);
     if (j.ok()) {
       out.push_back(*std::move(j));
+    } else if (type.empty() && absl::IsNotFound(j.status())) {
+      errors.push_back(absl::NotFoundError(
+          absl::StrCat("No such object: ", name)));
     } else {
       errors.push_back(j.status());
     }

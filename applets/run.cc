@@ -70,15 +70,18 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
   create.image_id = *image_id;
   create.config = req->config;
   create.host_config = req->host_config;
-  absl::StatusOr<std::optional<std::map<std::string, container::MountPoint>>> mounts =
+  absl::StatusOr<engine::MadeMounts> mounts =
       engine::MakeMountPoints(inv.root(), req->volumes);
   if (!mounts.ok()) {
     rc = inv.Fail(mounts.status(), kExitUsage);
     return std::nullopt;
   }
-  create.mount_points = std::move(*mounts);
+  create.mount_points = std::move(mounts->mount_points);
   absl::StatusOr<container::Container> c = store.Create(std::move(create));
   if (!c.ok()) {
+    for (const std::string& v : mounts->new_volumes) {
+      (void)engine::RemoveVolume(inv.root(), v);
+    }
     rc = inv.Fail(c.status(), kExitUsage);
     return std::nullopt;
   }

@@ -133,7 +133,10 @@ absl::Status RemoveContainer(container::Store& store, absl::string_view ref,
     if (c.state.running) {
       absl::Status s = KillContainer(store, c.id, SIGKILL);
       if (!s.ok() && !absl::IsFailedPrecondition(s)) return s;
-      ASSIGN_OR_RETURN(c, WaitForExit(store, c.id));
+      absl::StatusOr<container::Container> done = WaitForExit(store, c.id);
+      // A --rm container's monitor removes it itself.
+      if (absl::IsNotFound(done.status())) return absl::OkStatus();
+      RETURN_IF_ERROR(done.status());
     }
     absl::Status s = store.Remove(c.id);
     // A --rm container's monitor may have removed it meanwhile.

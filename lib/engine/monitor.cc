@@ -32,6 +32,7 @@
 #include "lib/container/store.h"
 #include "lib/engine/attach.h"
 #include "lib/engine/container_spec.h"
+#include "lib/engine/volumes.h"
 #include "lib/init/embedded.h"
 #include "lib/logger/json_log.h"
 #include "lib/runtime/runtime.h"
@@ -483,6 +484,7 @@ void Monitor::Finish(Running& r) {
   r.in.reset();
   (void)store_.UnmountRootfs(r.c);
   bool auto_remove = false;
+  std::vector<std::string> anonymous_volumes;
   {
     absl::StatusOr<base::FileLock> lock = store_.LockContainer(o_.id);
     if (lock.ok()) {
@@ -491,13 +493,17 @@ void Monitor::Finish(Running& r) {
         container::SetStopped(*c, exit_status, oom, absl::Now());
         (void)store_.SaveLocked(*c);
         auto_remove = c->host_config.auto_remove;
+        anonymous_volumes = AnonymousVolumes(*c);
       }
       (void)container::RemoveRuntimeState(o_.root, o_.id);
     }
   }
   if (auto_remove) {
-    absl::Status s = store_.Remove(o_.id);
-    (void)s;  // NotFound: `rm -f` got there first.
+    // As dockerd's autoremove: with the container's anonymous volumes.
+    // NotFound: `rm -f` got there first.
+    if (store_.Remove(o_.id).ok()) {
+      for (const std::string& v : anonymous_volumes) (void)RemoveVolume(o_.root, v);
+    }
   }
   ToClient(FrameType::kExit, EncodeU32(static_cast<uint32_t>(exit_status)));
   FlushClient(/*block=*/true);

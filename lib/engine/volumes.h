@@ -25,11 +25,24 @@
 
 namespace mydocker::engine {
 
-// The MountPoints (keyed by destination) for the -v values `volumes`,
-// making what they need; nullopt for none. InvalidArgument for a malformed
-// value or two at one destination ("Duplicate mount point: /x").
-absl::StatusOr<std::optional<std::map<std::string, container::MountPoint>>>
-MakeMountPoints(const std::string& root, const std::vector<std::string>& volumes);
+struct MadeMounts {
+  // Keyed by destination; nullopt for no -v at all.
+  std::optional<std::map<std::string, container::MountPoint>> mount_points;
+  // The volumes this call made (to remove if the create fails).
+  std::vector<std::string> new_volumes;
+};
+
+// The MountPoints for the -v values `volumes`, making what they need.
+// InvalidArgument for a malformed value or two at one destination
+// ("Duplicate mount point: /x"); nothing is left made on an error.
+absl::StatusOr<MadeMounts> MakeMountPoints(const std::string& root,
+                                           const std::vector<std::string>& volumes);
+
+// The names of `c`'s anonymous volumes (`rm -v` removes them).
+std::vector<std::string> AnonymousVolumes(const container::Container& c);
+
+// Removes the volume `name` (<root>/volumes/<name>). OK if it is gone.
+absl::Status RemoveVolume(const std::string& root, const std::string& name);
 
 }  // namespace mydocker::engine
 
