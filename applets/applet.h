@@ -133,6 +133,10 @@ int TagMain(Invocation& inv);
 int VersionMain(Invocation& inv);
 int WaitMain(Invocation& inv);
 
+// Pulls `name` for a `run`/`create` that did not find it, with docker
+// run's messages and progress on stderr (applets/pull.cc).
+absl::Status PullForRun(const std::string& root, const std::string& name);
+
 // The top-level help (`mydocker --help`).
 std::string MainHelp();
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "applets/applet.h"
+#include "lib/base/status_macros.h"
 #include "lib/image/format.h"
 #include "lib/pull/pull.h"
 #include "lib/reference/reference.h"
@@ -44,12 +45,12 @@ int64_t NowMs() {
 // place; otherwise one plain line per change of state.
 class Display : public pull::Progress {
  public:
-  Display(bool tty, bool quiet) : tty_(tty), quiet_(quiet) {}
+  Display(FILE* out, bool tty, bool quiet) : out_(out), tty_(tty), quiet_(quiet) {}
 
   void Message(const std::string& line) override {
     if (quiet_) return;
-    printf("%s\n", line.c_str());
-    fflush(stdout);
+    fprintf(out_, "%s\n", line.c_str());
+    fflush(out_);
   }
 
   void Layer(const std::string& id, State state, int64_t current,
@@ -61,8 +62,8 @@ class Display : public pull::Progress {
     bool changed = fresh || row.state != state;
     row.state = state;
     if (!tty_) {
-      if (changed) printf("%s: %s\n", id.c_str(), StateText(state));
-      fflush(stdout);
+      if (changed) fprintf(out_, "%s: %s\n", id.c_str(), StateText(state));
+      fflush(out_);
       return;
     }
     int64_t now = NowMs();
@@ -77,13 +78,13 @@ class Display : public pull::Progress {
                       image::HumanSize(current), "/", image::HumanSize(total));
     }
     if (fresh) {
-      printf("%s\n", text.c_str());
+      fprintf(out_, "%s\n", text.c_str());
     } else {
       // Up to the layer's row, rewrite it, back down.
       size_t up = order_.size() - row.index;
-      printf("\x1b[%zuA\r\x1b[2K%s\x1b[%zuB\r", up, text.c_str(), up);
+      fprintf(out_, "\x1b[%zuA\r\x1b[2K%s\x1b[%zuB\r", up, text.c_str(), up);
     }
-    fflush(stdout);
+    fflush(out_);
   }
 
  private:
@@ -92,13 +93,52 @@ class Display : public pull::Progress {
     State state;
     int64_t drawn_ms;
   };
+  FILE* out_;
   bool tty_;
   bool quiet_;
   std::map<std::string, Row> rows_;
   std::vector<std::string> order_;
 };
 
+// Caps on one layer from the environment, so a decompression bomb fails
+// cleanly. Not in daemon.json: dockerd refuses keys it does not know.
+absl::Status ApplyLayerLimits(pull::Options& options) {
+  if (const char* v = getenv("MYDOCKER_LAYER_MAX_BYTES"); v != nullptr && *v) {
+    absl::StatusOr<int64_t> bytes = spec::ParseBytes(v);
+    if (!bytes.ok() || *bytes <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "MYDOCKER_LAYER_MAX_BYTES=", v, ": want a size like 64g"));
+    }
+    options.limits.max_bytes = static_cast<uint64_t>(*bytes);
+  }
+  if (const char* v = getenv("MYDOCKER_LAYER_MAX_ENTRIES"); v != nullptr && *v) {
+    if (!absl::SimpleAtoi(v, &options.limits.max_entries) ||
+        options.limits.max_entries == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "MYDOCKER_LAYER_MAX_ENTRIES=", v, ": want a positive number"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status PullForRun(const std::string& root, const std::string& name) {
+  ASSIGN_OR_RETURN(reference::Reference ref, reference::ParseNormalized(name));
+  pull::Options options;
+  options.root = root;
+  ASSIGN_OR_RETURN(options.config,
+                   registry::RegistryConfig::Load(registry::DaemonConfigPath()));
+  RETURN_IF_ERROR(ApplyLayerLimits(options));
+  fprintf(stderr, "Unable to find image '%s' locally\n", ref.FamiliarString().c_str());
+  // As docker run does: the pull's progress on stderr, stdout is the
+  // container's.
+  Display display(stderr, isatty(STDERR_FILENO), false);
+  ASSIGN_OR_RETURN(pull::Result r, pull::Pull(ref, options, &display));
+  fprintf(stderr, "Digest: %s\nStatus: Downloaded newer image for %s\n",
+          r.manifest_digest.str().c_str(), ref.FamiliarString().c_str());
+  return absl::OkStatus();
+}
 
 int PullMain(Invocation& inv) {
   bool quiet = false;
@@ -135,24 +175,8 @@ int PullMain(Invocation& inv) {
     options.config.max_concurrent_downloads = static_cast<int>(max_downloads);
   }
 
-  // Caps on one layer, so a decompression bomb fails cleanly. Not in
-  // daemon.json: dockerd refuses keys it does not know.
-  if (const char* v = getenv("MYDOCKER_LAYER_MAX_BYTES"); v != nullptr && *v) {
-    absl::StatusOr<int64_t> bytes = spec::ParseBytes(v);
-    if (!bytes.ok() || *bytes <= 0) {
-      return inv.Fail(absl::InvalidArgumentError(absl::StrCat(
-                          "MYDOCKER_LAYER_MAX_BYTES=", v, ": want a size like 64g")),
-                      kExitUsage);
-    }
-    options.limits.max_bytes = static_cast<uint64_t>(*bytes);
-  }
-  if (const char* v = getenv("MYDOCKER_LAYER_MAX_ENTRIES"); v != nullptr && *v) {
-    if (!absl::SimpleAtoi(v, &options.limits.max_entries) || options.limits.max_entries == 0) {
-      return inv.Fail(absl::InvalidArgumentError(absl::StrCat(
-                          "MYDOCKER_LAYER_MAX_ENTRIES=", v, ": want a positive number")),
-                      kExitUsage);
-    }
-  }
+  absl::Status limits = ApplyLayerLimits(options);
+  if (!limits.ok()) return inv.Fail(limits, kExitUsage);
 
   bool explicit_tag = name.find('@') != std::string::npos;
   if (!explicit_tag) {
@@ -163,7 +187,7 @@ int PullMain(Invocation& inv) {
   }
   if (!quiet && !explicit_tag) printf("Using default tag: %s\n", ref->tag.c_str());
 
-  Display display(isatty(STDOUT_FILENO), quiet);
+  Display display(stdout, isatty(STDOUT_FILENO), quiet);
   absl::StatusOr<pull::Result> r = pull::Pull(*ref, options, &display);
   if (!r.ok()) return inv.Fail(r.status());
   if (!quiet) {

@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -53,15 +54,17 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
   }
   image::ImageService images(inv.root());
   absl::StatusOr<digest::Digest> image_id = images.Resolve(req->image);
-  if (!image_id.ok()) {
-    if (absl::IsNotFound(image_id.status())) {
-      rc = inv.Fail(absl::NotFoundError(absl::StrCat(
-                        "Unable to find image '", req->image,
-                        "' locally (run `mydocker pull ", req->image, "` first)")),
-                    kExitUsage);
-    } else {
-      rc = inv.Fail(image_id.status(), kExitUsage);
+  if (absl::IsNotFound(image_id.status()) && absl::StrContains(image_id.status().message(), "No such image")) {
+    // As docker run: a missing image is pulled.
+    absl::Status pulled = PullForRun(inv.root(), req->image);
+    if (!pulled.ok()) {
+      rc = inv.Fail(pulled, kExitUsage);
+      return std::nullopt;
     }
+    image_id = images.Resolve(req->image);
+  }
+  if (!image_id.ok()) {
+    rc = inv.Fail(image_id.status(), kExitUsage);
     return std::nullopt;
   }
   container::Store store(inv.root());
