@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -536,6 +537,9 @@ int Monitor::Run() {
   WriteLine(o_.report_fd, absl::StrCat("ok ", r->process.pid, "\n"));
   close(o_.report_fd);
   if (r->log_fd) log_.emplace(r->log_fd.get());
+  // The start's parsing and planning is done; give its heap back, since a
+  // monitor lives as long as its container.
+  malloc_trim(0);
   Loop(*r);
   Finish(*r);
   return 0;
