@@ -85,7 +85,7 @@ absl::Status SyncDir(const std::string& dir) {
 }
 
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
-                             mode_t mode) {
+                             mode_t mode, Durability durability) {
   const std::string dir = Dirname(path);
   // mkstemp keeps the name unpredictable and the create exclusive; the leading
   // dot keeps half-written records out of directory listings that skip them.
@@ -100,13 +100,14 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
 
   RETURN_IF_ERROR(WriteAll(fd.get(), data, tmp));
   if (fchmod(fd.get(), mode) < 0) return ErrnoStatus(errno, "chmod ", tmp);
-  if (fsync(fd.get()) < 0) return ErrnoStatus(errno, "fsync ", tmp);
+  bool durable = durability == Durability::kDurable;
+  if (durable && fsync(fd.get()) < 0) return ErrnoStatus(errno, "fsync ", tmp);
   if (::close(fd.release()) < 0) return ErrnoStatus(errno, "close ", tmp);
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
     return ErrnoStatus(errno, "rename ", tmp, " to ", path);
   }
   committed = true;
-  return SyncDir(dir);
+  return durable ? SyncDir(dir) : absl::OkStatus();
 }
 
 absl::Status MakeDirs(const std::string& path, mode_t mode) {

@@ -32,12 +32,24 @@ absl::StatusOr<UniqueFd> OpenFile(const std::string& path, int flags,
 absl::StatusOr<std::string> ReadFile(const std::string& path,
                                      size_t max_size = 64 << 20);
 
+// How much a write must survive.
+enum class Durability {
+  // A crash leaves the old or the new content: the temp file and the
+  // directory are fsynced. For the store's records.
+  kDurable,
+  // Readers see the old or the new content, never a mix, but a crash may
+  // lose the write. For files remade at every start (a running container's
+  // spec, state, /etc files), which a reboot makes stale anyway.
+  kAtomicOnly,
+};
+
 // Replaces `path` with `data`: writes a temp file in the same directory,
-// fsyncs it, renames it over `path`, then fsyncs the directory. The file gets
-// exactly `mode` (the umask does not apply). On failure `path` is untouched
-// and no temp file is left behind.
+// fsyncs it, renames it over `path`, then fsyncs the directory (no fsync
+// with kAtomicOnly). The file gets exactly `mode` (the umask does not
+// apply). On failure `path` is untouched and no temp file is left behind.
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
-                             mode_t mode = 0644);
+                             mode_t mode = 0644,
+                             Durability durability = Durability::kDurable);
 
 // mkdir -p with `mode` for the directories it creates. OK if `path` is already
 // a directory; FailedPrecondition if it (or a parent) exists but is not one.

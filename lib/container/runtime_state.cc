@@ -67,7 +67,9 @@ absl::Status WriteRuntimeState(const std::string& root, const std::string& id,
                               {"PidStartTime", s.pid_start_time},
                               {"BootId", s.boot_id}};
   RETURN_IF_ERROR(base::MakeDirs(OwnContainerDir(root, id), 0700));
-  return base::WriteFileAtomic(StateJsonPath(root, id), GoJsonLine(j), 0600);
+  // Only meaningful until the next reboot (its boot id says which).
+  return base::WriteFileAtomic(StateJsonPath(root, id), GoJsonLine(j), 0600,
+                               base::Durability::kAtomicOnly);
 }
 
 absl::StatusOr<RuntimeState> ReadRuntimeState(const std::string& root,

@@ -246,7 +246,8 @@ absl::Status WriteStartFiles(const std::string& root, Container& c,
                          : ContainerResolvConf(host);
     RETURN_IF_ERROR(WritePlain(c.resolv_conf_path, resolv));
     RETURN_IF_ERROR(base::WriteFileAtomic(
-        c.resolv_conf_path + ".hash", digest::Digest::Of(resolv).str(), 0644));
+        c.resolv_conf_path + ".hash", digest::Digest::Of(resolv).str(), 0644,
+        base::Durability::kAtomicOnly));
   }
 
   RETURN_IF_ERROR(WritePlain(c.hostname_path, c.config.hostname + "\n"));

@@ -208,7 +208,7 @@ absl::StatusOr<Running> Monitor::Start() {
   if (!sp.ok()) return fail(sp.status(), 125);
   s = base::WriteFileAtomic(
       absl::StrCat(container::ContainerDir(o_.root, c.id), "/config.json"),
-      spec::ToJson(*sp).dump(2), 0600);
+      spec::ToJson(*sp).dump(2), 0600, base::Durability::kAtomicOnly);
   if (!s.ok()) return fail(s, 125);
 
   Running r;

@@ -16,6 +16,7 @@
 #include "lib/base/status_macros.h"
 #include "lib/manifest/manifest.h"
 #include "lib/registry/challenge.h"
+#include "lib/registry/curl_api.h"
 #include "nlohmann/json.hpp"
 
 namespace mydocker::registry {
@@ -33,8 +34,8 @@ int64_t NowSeconds() {
   return ts.tv_sec;
 }
 
-std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> NewUrl() {
-  return {curl_url(), &curl_url_cleanup};
+std::unique_ptr<CURLU, void (*)(CURLU*)> NewUrl() {
+  return {Curl().url(), Curl().url_cleanup};
 }
 
 bool IsTransient(const HttpResponse& r) {
@@ -66,39 +67,39 @@ std::string RegistryMessage(const std::string& body) {
 
 std::string UrlHost(absl::string_view url) {
   auto u = NewUrl();
-  if (curl_url_set(u.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK) {
+  if (Curl().url_set(u.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK) {
     return "";
   }
   char* host = nullptr;
   char* port = nullptr;
   std::string out;
-  if (curl_url_get(u.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+  if (Curl().url_get(u.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK) {
     out = absl::AsciiStrToLower(host);
-    if (curl_url_get(u.get(), CURLUPART_PORT, &port, 0) == CURLUE_OK) {
+    if (Curl().url_get(u.get(), CURLUPART_PORT, &port, 0) == CURLUE_OK) {
       absl::StrAppend(&out, ":", port);
     }
   }
-  curl_free(host);
-  curl_free(port);
+  Curl().free(host);
+  Curl().free(port);
   return out;
 }
 
 absl::StatusOr<std::string> ResolveRedirect(absl::string_view base,
                                             absl::string_view location) {
   auto u = NewUrl();
-  if (curl_url_set(u.get(), CURLUPART_URL, std::string(base).c_str(), 0) != CURLUE_OK ||
-      curl_url_set(u.get(), CURLUPART_URL, std::string(location).c_str(), 0) != CURLUE_OK) {
+  if (Curl().url_set(u.get(), CURLUPART_URL, std::string(base).c_str(), 0) != CURLUE_OK ||
+      Curl().url_set(u.get(), CURLUPART_URL, std::string(location).c_str(), 0) != CURLUE_OK) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad redirect location \"", absl::CHexEscape(location), "\""));
   }
   char* scheme = nullptr;
   char* full = nullptr;
-  curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0);
-  curl_url_get(u.get(), CURLUPART_URL, &full, 0);
+  Curl().url_get(u.get(), CURLUPART_SCHEME, &scheme, 0);
+  Curl().url_get(u.get(), CURLUPART_URL, &full, 0);
   std::string s = scheme ? absl::AsciiStrToLower(scheme) : "";
   std::string out = full ? full : "";
-  curl_free(scheme);
-  curl_free(full);
+  Curl().free(scheme);
+  Curl().free(full);
   if (s != "http" && s != "https") {
     return absl::InvalidArgumentError(absl::StrCat(
         "redirect to a non-http(s) URL refused: \"", absl::CHexEscape(location), "\""));
@@ -170,7 +171,7 @@ absl::Status Repository::Authenticate(HttpClient& http,
       std::string realm = c.Param("realm");
       auto u = NewUrl();
       if (realm.empty() ||
-          curl_url_set(u.get(), CURLUPART_URL, realm.c_str(), 0) != CURLUE_OK) {
+          Curl().url_set(u.get(), CURLUPART_URL, realm.c_str(), 0) != CURLUE_OK) {
         return absl::UnauthenticatedError(absl::StrCat(
             endpoint_.host, ": bearer challenge without a usable realm"));
       }
@@ -182,14 +183,14 @@ absl::Status Repository::Authenticate(HttpClient& http,
       }
       if (!scope.empty()) query.push_back(absl::StrCat("scope=", scope));
       for (const std::string& q : query) {
-        curl_url_set(u.get(), CURLUPART_QUERY, q.c_str(),
+        Curl().url_set(u.get(), CURLUPART_QUERY, q.c_str(),
                      CURLU_APPENDQUERY | CURLU_URLENCODE);
       }
       char* url = nullptr;
-      curl_url_get(u.get(), CURLUPART_URL, &url, 0);
+      Curl().url_get(u.get(), CURLUPART_URL, &url, 0);
       HttpRequest req;
       req.url = url ? url : realm;
-      curl_free(url);
+      Curl().free(url);
       if (UrlHost(req.url) == endpoint_.host) req.insecure_tls = endpoint_.insecure_tls;
       req.max_body = kMaxTokenBytes;
       if (credentials_) {

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "lib/registry/curl_api.h"
 
 namespace mydocker::registry {
 namespace {
@@ -26,14 +27,14 @@ class Share {
 
  private:
   Share() {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    sh_ = curl_share_init();
-    curl_share_setopt(sh_, CURLSHOPT_LOCKFUNC, &Lock);
-    curl_share_setopt(sh_, CURLSHOPT_UNLOCKFUNC, &Unlock);
-    curl_share_setopt(sh_, CURLSHOPT_USERDATA, this);
-    curl_share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    Curl().global_init(CURL_GLOBAL_DEFAULT);
+    sh_ = Curl().share_init();
+    Curl().share_setopt(sh_, CURLSHOPT_LOCKFUNC, &Lock);
+    Curl().share_setopt(sh_, CURLSHOPT_UNLOCKFUNC, &Unlock);
+    Curl().share_setopt(sh_, CURLSHOPT_USERDATA, this);
+    Curl().share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    Curl().share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    Curl().share_setopt(sh_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   }
   static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
     static_cast<Share*>(self)->mu_[data % kLocks].lock();
@@ -138,7 +139,7 @@ absl::Status CurlError(CURLcode code, const HttpRequest& req,
                        const char* detail) {
   std::string msg = absl::StrCat(req.method, " ", req.url, ": ",
                                  *detail != '\0' ? detail
-                                                 : curl_easy_strerror(code));
+                                                 : Curl().easy_strerror(code));
   return absl::UnavailableError(msg);
 }
 
@@ -152,13 +153,13 @@ std::string HttpResponse::Header(absl::string_view name) const {
 struct HttpClient::Impl {
   HttpOptions options;
   CURL* curl = nullptr;
-  ~Impl() { curl_easy_cleanup(curl); }
+  ~Impl() { Curl().easy_cleanup(curl); }
 };
 
 HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   Share::Get();  // curl_global_init before the first easy handle.
-  impl_->curl = curl_easy_init();
+  impl_->curl = Curl().easy_init();
 }
 
 HttpClient::~HttpClient() = default;
@@ -173,47 +174,47 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(
     uint64_t* streamed) {
   CURL* c = impl_->curl;
   if (c == nullptr) return absl::InternalError("curl_easy_init failed");
-  curl_easy_reset(c);  // Keeps the connection cache; forgets the options.
+  Curl().easy_reset(c);  // Keeps the connection cache; forgets the options.
   const HttpOptions& o = impl_->options;
 
   HttpResponse resp;
   Transfer t{&resp, &req, sink ? &sink : nullptr, 0, absl::OkStatus(), false,
              o.low_speed_seconds * 1000, -1, NowMs(), false};
   char error[CURL_ERROR_SIZE] = {0};
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
-      nullptr, &curl_slist_free_all);
+  std::unique_ptr<curl_slist, decltype(Curl().slist_free_all)> headers(
+      nullptr, Curl().slist_free_all);
   for (const std::string& h : req.headers) {
-    curl_slist* grown = curl_slist_append(headers.get(), h.c_str());
+    curl_slist* grown = Curl().slist_append(headers.get(), h.c_str());
     if (grown == nullptr) return absl::ResourceExhaustedError("out of memory");
     (void)headers.release();  // `grown` is the same list, one longer.
     headers.reset(grown);
   }
 
-  curl_easy_setopt(c, CURLOPT_SHARE, Share::Get().handle());
-  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str());
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &OnProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  Curl().easy_setopt(c, CURLOPT_SHARE, Share::Get().handle());
+  Curl().easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  Curl().easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  Curl().easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  Curl().easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  Curl().easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  Curl().easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str());
+  Curl().easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
+  Curl().easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  Curl().easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  Curl().easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+  Curl().easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  Curl().easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  Curl().easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
+  Curl().easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  Curl().easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
+  Curl().easy_setopt(c, CURLOPT_WRITEDATA, &t);
   // Blobs are compressed already; never let a server gzip them again.
-  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, nullptr);
-  if (req.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  Curl().easy_setopt(c, CURLOPT_ACCEPT_ENCODING, nullptr);
+  if (req.method == "HEAD") Curl().easy_setopt(c, CURLOPT_NOBODY, 1L);
   if (req.insecure_tls) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    Curl().easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    Curl().easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  CURLcode rc = curl_easy_perform(c);
+  CURLcode rc = Curl().easy_perform(c);
   if (streamed != nullptr) *streamed = t.streamed;
   if (!t.sink_status.ok()) return t.sink_status;
   if (t.too_big) {
@@ -228,7 +229,7 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(
   }
   if (rc != CURLE_OK) return CurlError(rc, req, error);
   long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  Curl().easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   resp.status = status;
   return resp;
 }
