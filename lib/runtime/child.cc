@@ -20,6 +20,9 @@
 //   -> readonly paths -> masked paths -> no_new_privs -> rlimits
 //   -> close fds -> chdir -> bounding set, keepcaps, groups, gid, uid
 //   -> capset, ambient -> umask -> execve over the PATH candidates.
+// A process joining a running container (RunExecChild, exec.h) takes the
+// same steps without the root and mount ones: up to 0-2 (Prologue), then
+// from no_new_privs on (Epilogue).
 #include "lib/runtime/child.h"
 
 #include <errno.h>
@@ -528,9 +531,11 @@ void ResetSignals() {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
 }
 
-}  // namespace
-
-[[noreturn]] void RunChild(const ChildPlan& p) {
+// From the fork to 0-2: the steps every process this runtime starts takes,
+// a container's first process (RunChild) and one that joins a running
+// container (RunExecChild).
+// `go` receives the parent's go message.
+void Prologue(const ChildPlan& p, GoMessage& go) {
   ResetSignals();
   Close(p.parent_fd);
   // Until execve: a parent that dies mid-setup takes the child with it.
@@ -549,7 +554,6 @@ void ResetSignals() {
               nullptr, 0) != static_cast<long>(sizeof ready)) {
     Exit(127);
   }
-  GoMessage go;
   long got;
   do {
     got =
@@ -584,6 +588,51 @@ void ResetSignals() {
       }
     }
   }
+}
+
+// From no_new_privs to execve: what makes the process what the spec's
+// "process" says, once its root is in place.
+[[noreturn]] void Epilogue(const ChildPlan& p) {
+  if (p.no_new_privs &&
+      syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    Fail(p, Step::kNoNewPrivs, errno);
+  }
+  for (size_t i = 0; i < p.num_rlimits; ++i) {
+    struct rlimit64 limit = {p.rlimits[i].soft, p.rlimits[i].hard};
+    if (syscall(SYS_prlimit64, 0, p.rlimits[i].resource, &limit, nullptr) !=
+        0) {
+      Fail(p, Step::kRlimit, errno, static_cast<int>(i));
+    }
+  }
+
+  // Only 0-2 reach the container process, and nothing but them is open
+  // while we chdir() to a path the image controls: no leaked fd can serve as
+  // a way out (CVE-2024-21626). error_fd is close-on-exec.
+  if ((p.error_fd > 3 && syscall(SYS_close_range, 3, p.error_fd - 1, 0) != 0) ||
+      syscall(SYS_close_range, p.error_fd + 1, ~0U, 0) != 0) {
+    Fail(p, Step::kCloseFds, errno);
+  }
+  // As runc: try as root first (the user may lack search permission on the
+  // way to a directory it owns), again after setresuid() on EACCES.
+  bool chdir_after_setuid = false;
+  if (syscall(SYS_chdir, p.cwd) != 0) {
+    if (errno != EACCES) Fail(p, Step::kChdir, errno);
+    chdir_after_setuid = true;
+  } else {
+    VerifyCwd(p);
+  }
+  SetCredentials(p, chdir_after_setuid);
+
+  syscall(SYS_umask, p.umask);
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  Exec(p);
+}
+
+}  // namespace
+
+[[noreturn]] void RunChild(const ChildPlan& p) {
+  GoMessage go;
+  Prologue(p, go);
   // Device nodes and created directories get exactly the planned modes.
   syscall(SYS_umask, 0);
 
@@ -623,39 +672,13 @@ void ResetSignals() {
     Close(fd);
   }
   ProtectPaths(p);
-  if (p.no_new_privs &&
-      syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    Fail(p, Step::kNoNewPrivs, errno);
-  }
-  for (size_t i = 0; i < p.num_rlimits; ++i) {
-    struct rlimit64 limit = {p.rlimits[i].soft, p.rlimits[i].hard};
-    if (syscall(SYS_prlimit64, 0, p.rlimits[i].resource, &limit, nullptr) !=
-        0) {
-      Fail(p, Step::kRlimit, errno, static_cast<int>(i));
-    }
-  }
+  Epilogue(p);
+}
 
-  // Only 0-2 reach the container process, and nothing but them is open
-  // while we chdir() to a path the image controls: no leaked fd can serve as
-  // a way out (CVE-2024-21626). error_fd is close-on-exec.
-  if ((p.error_fd > 3 && syscall(SYS_close_range, 3, p.error_fd - 1, 0) != 0) ||
-      syscall(SYS_close_range, p.error_fd + 1, ~0U, 0) != 0) {
-    Fail(p, Step::kCloseFds, errno);
-  }
-  // As runc: try as root first (the user may lack search permission on the
-  // way to a directory it owns), again after setresuid() on EACCES.
-  bool chdir_after_setuid = false;
-  if (syscall(SYS_chdir, p.cwd) != 0) {
-    if (errno != EACCES) Fail(p, Step::kChdir, errno);
-    chdir_after_setuid = true;
-  } else {
-    VerifyCwd(p);
-  }
-  SetCredentials(p, chdir_after_setuid);
-
-  syscall(SYS_umask, p.umask);
-  syscall(SYS_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  Exec(p);
+[[noreturn]] void RunExecChild(const ChildPlan& p) {
+  GoMessage go;
+  Prologue(p, go);
+  Epilogue(p);
 }
 
 }  // namespace mydocker::runtime::internal

@@ -1,5 +1,5 @@
-// The container's first process, from clone3() to execve(). Child-safe: see
-// child.cc.
+// The container's first process, and a process joining a running container,
+// from clone3() to execve(). Child-safe: see child.cc.
 #ifndef MYDOCKER_LIB_RUNTIME_CHILD_H_
 #define MYDOCKER_LIB_RUNTIME_CHILD_H_
 
@@ -14,6 +14,12 @@ namespace mydocker::runtime::internal {
 // namespaces, then blocks until the parent sends a GoMessage (EOF instead:
 // the parent gave up, the child exits quietly).
 [[noreturn]] void RunChild(const ChildPlan& plan);
+
+// Child-safe. Runs the process part of `plan` (PlanExecChild) in a process
+// forked by one that has joined a running container's namespaces: the same
+// protocol and steps as RunChild without the root, mounts, devices,
+// hostname, sysctls and paths.
+[[noreturn]] void RunExecChild(const ChildPlan& plan);
 
 }  // namespace mydocker::runtime::internal
 

@@ -556,55 +556,8 @@ absl::StatusOr<std::unique_ptr<PlannedChild>> PlanChild(
     }
   }
 
-  // Stdio. The child dup3()s these onto 0-2.
-  base::UniqueFd dev_null;
-  auto stdio_fd = [&](int fd, absl::string_view what) -> absl::StatusOr<int> {
-    if (fd < 0) {
-      if (!dev_null.valid()) {
-        ASSIGN_OR_RETURN(dev_null, base::OpenFile("/dev/null", O_RDWR));
-      }
-      fd = dev_null.get();
-    }
-    ASSIGN_OR_RETURN(base::UniqueFd copy, DupAbove2(fd, what));
-    return pc.KeepFd(std::move(copy));
-  };
-  if (fds.console >= 0) {
-    if (!isatty(fds.console)) {
-      return absl::InvalidArgumentError("the console is not a terminal");
-    }
-    ASSIGN_OR_RETURN(base::UniqueFd console, DupAbove2(fds.console, "console"));
-    if (spec.process.console_size) {
-      struct winsize ws = {};
-      ws.ws_row =
-          static_cast<unsigned short>(spec.process.console_size->height);
-      ws.ws_col = static_cast<unsigned short>(spec.process.console_size->width);
-      if (ioctl(console.get(), TIOCSWINSZ, &ws) != 0) {
-        return base::ErrnoStatus(errno, "set the console size");
-      }
-    }
-    // The slave's path, checked to still name the same pty.
-    char path[PATH_MAX] = {};
-    ssize_t n = readlink(absl::StrCat("/proc/self/fd/", console.get()).c_str(),
-                         path, sizeof path - 1);
-    struct stat by_fd;
-    struct stat by_path;
-    if (n <= 0 || path[0] != '/' || fstat(console.get(), &by_fd) != 0 ||
-        stat(path, &by_path) != 0 || by_fd.st_rdev != by_path.st_rdev) {
-      return absl::InvalidArgumentError(
-          "the console has no path in this mount namespace");
-    }
-    plan.console = pc.KeepFd(std::move(console));
-    plan.console_dest = pc.Keep("dev/console");
-    plan.console_path = pc.Keep(path);
-  } else {
-    if (spec.process.terminal) {
-      return absl::InvalidArgumentError(
-          "process.terminal is set but no console was given");
-    }
-    ASSIGN_OR_RETURN(plan.stdio[0], stdio_fd(fds.in, "stdin"));
-    ASSIGN_OR_RETURN(plan.stdio[1], stdio_fd(fds.out, "stdout"));
-    ASSIGN_OR_RETURN(plan.stdio[2], stdio_fd(fds.err, "stderr"));
-  }
+  // Stdio or the console, and the process itself.
+  RETURN_IF_ERROR(pc.PlanStdio(spec.process, fds, /*console_mount=*/true));
 
   // Hostname, sysctls, masked and readonly paths.
   if (!spec.hostname.empty()) {
@@ -656,8 +609,79 @@ absl::StatusOr<std::unique_ptr<PlannedChild>> PlanChild(
     }
   }
 
-  // Process: rlimits, cwd, credentials, capabilities, argv/envp.
-  const spec::Process& proc = spec.process;
+  RETURN_IF_ERROR(pc.PlanProcess(spec.process));
+  pc.Finish();
+  return planned;
+}
+
+absl::StatusOr<std::unique_ptr<PlannedChild>> PlanExecChild(
+    const spec::Process& process, const PlanFds& fds) {
+  auto planned = std::make_unique<PlannedChild>();
+  RETURN_IF_ERROR(planned->PlanStdio(process, fds, /*console_mount=*/false));
+  RETURN_IF_ERROR(planned->PlanProcess(process));
+  planned->Finish();
+  return planned;
+}
+
+absl::Status PlannedChild::PlanStdio(const spec::Process& proc,
+                                     const PlanFds& fds, bool console_mount) {
+  // The child dup3()s these onto 0-2.
+  base::UniqueFd dev_null;
+  auto stdio_fd = [&](int fd, absl::string_view what) -> absl::StatusOr<int> {
+    if (fd < 0) {
+      if (!dev_null.valid()) {
+        ASSIGN_OR_RETURN(dev_null, base::OpenFile("/dev/null", O_RDWR));
+      }
+      fd = dev_null.get();
+    }
+    ASSIGN_OR_RETURN(base::UniqueFd copy, DupAbove2(fd, what));
+    return KeepFd(std::move(copy));
+  };
+  if (fds.console >= 0) {
+    if (!isatty(fds.console)) {
+      return absl::InvalidArgumentError("the console is not a terminal");
+    }
+    ASSIGN_OR_RETURN(base::UniqueFd console, DupAbove2(fds.console, "console"));
+    if (proc.console_size) {
+      struct winsize ws = {};
+      ws.ws_row =
+          static_cast<unsigned short>(proc.console_size->height);
+      ws.ws_col = static_cast<unsigned short>(proc.console_size->width);
+      if (ioctl(console.get(), TIOCSWINSZ, &ws) != 0) {
+        return base::ErrnoStatus(errno, "set the console size");
+      }
+    }
+    if (console_mount) {
+      // The slave's path, checked to still name the same pty.
+      char path[PATH_MAX] = {};
+      ssize_t n =
+          readlink(absl::StrCat("/proc/self/fd/", console.get()).c_str(), path,
+                   sizeof path - 1);
+      struct stat by_fd;
+      struct stat by_path;
+      if (n <= 0 || path[0] != '/' || fstat(console.get(), &by_fd) != 0 ||
+          stat(path, &by_path) != 0 || by_fd.st_rdev != by_path.st_rdev) {
+        return absl::InvalidArgumentError(
+            "the console has no path in this mount namespace");
+      }
+      plan.console_dest = Keep("dev/console");
+      plan.console_path = Keep(path);
+    }
+    plan.console = KeepFd(std::move(console));
+  } else {
+    if (proc.terminal) {
+      return absl::InvalidArgumentError(
+          "process.terminal is set but no console was given");
+    }
+    ASSIGN_OR_RETURN(plan.stdio[0], stdio_fd(fds.in, "stdin"));
+    ASSIGN_OR_RETURN(plan.stdio[1], stdio_fd(fds.out, "stdout"));
+    ASSIGN_OR_RETURN(plan.stdio[2], stdio_fd(fds.err, "stderr"));
+  }
+
+  return absl::OkStatus();
+}
+
+absl::Status PlannedChild::PlanProcess(const spec::Process& proc) {
   for (const spec::Rlimit& r : proc.rlimits) {
     const NamedFlag* kind = nullptr;
     for (const NamedFlag& k : kRlimits) {
@@ -672,10 +696,10 @@ absl::StatusOr<std::unique_ptr<PlannedChild>> PlanChild(
           absl::StrCat("rlimit ", r.type, ": soft limit ", r.soft,
                        " is above the hard limit ", r.hard));
     }
-    pc.rlimits_.push_back({static_cast<int>(kind->flag), r.soft, r.hard});
-    pc.rlimit_names_.push_back(r.type);
+    rlimits_.push_back({static_cast<int>(kind->flag), r.soft, r.hard});
+    rlimit_names_.push_back(r.type);
   }
-  pc.oom_score_adj = proc.oom_score_adj;
+  oom_score_adj = proc.oom_score_adj;
   plan.no_new_privs = proc.no_new_privileges;
 
   ASSIGN_OR_RETURN(std::string cwd, CleanContainerPath(proc.cwd));
@@ -683,11 +707,11 @@ absl::StatusOr<std::unique_ptr<PlannedChild>> PlanChild(
     return absl::InvalidArgumentError(
         absl::StrCat("process.cwd ", Quoted(proc.cwd), " is not absolute"));
   }
-  plan.cwd = pc.Keep(absl::StrCat("/", cwd));
+  plan.cwd = Keep(absl::StrCat("/", cwd));
 
   plan.uid = proc.user.uid;
   plan.gid = proc.user.gid;
-  pc.groups_.assign(proc.user.additional_gids.begin(),
+  groups_.assign(proc.user.additional_gids.begin(),
                     proc.user.additional_gids.end());
   plan.umask = static_cast<mode_t>(proc.user.umask.value_or(022) & 0777);
 
@@ -707,42 +731,46 @@ absl::StatusOr<std::unique_ptr<PlannedChild>> PlanChild(
   }
   for (const std::string& a : proc.args) {
     RETURN_IF_ERROR(NoNul(a, "process.args"));
-    pc.argv_.push_back(const_cast<char*>(pc.Keep(a)));
+    argv_.push_back(const_cast<char*>(Keep(a)));
   }
-  pc.argv_.push_back(nullptr);
+  argv_.push_back(nullptr);
   for (const std::string& e : proc.env) {
     RETURN_IF_ERROR(NoNul(e, "process.env"));
-    pc.envp_.push_back(const_cast<char*>(pc.Keep(e)));
+    envp_.push_back(const_cast<char*>(Keep(e)));
   }
-  pc.envp_.push_back(nullptr);
+  envp_.push_back(nullptr);
   for (std::string& c : ExecCandidates(proc.args[0], proc.env)) {
-    pc.exec_candidates_.push_back(pc.Keep(std::move(c)));
+    exec_candidates_.push_back(Keep(std::move(c)));
   }
 
-  // Only now, with every vector complete, take the pointers.
-  plan.joins = pc.joins_.data();
-  plan.num_joins = pc.joins_.size();
-  plan.mounts = pc.mounts_.data();
-  plan.num_mounts = pc.mounts_.size();
-  plan.devices = pc.devices_.data();
-  plan.num_devices = pc.devices_.size();
-  plan.dev_symlinks = pc.dev_symlinks_.data();
-  plan.num_dev_symlinks = pc.dev_symlinks_.size();
-  plan.sysctls = pc.sysctls_.data();
-  plan.num_sysctls = pc.sysctls_.size();
-  plan.readonly_paths = pc.readonly_paths_.data();
-  plan.num_readonly_paths = pc.readonly_paths_.size();
-  plan.masked_paths = pc.masked_paths_.data();
-  plan.num_masked_paths = pc.masked_paths_.size();
-  plan.rlimits = pc.rlimits_.data();
-  plan.num_rlimits = pc.rlimits_.size();
-  plan.groups = pc.groups_.data();
-  plan.num_groups = pc.groups_.size();
-  plan.argv = pc.argv_.data();
-  plan.envp = pc.envp_.data();
-  plan.exec_candidates = pc.exec_candidates_.data();
-  plan.num_exec_candidates = pc.exec_candidates_.size();
-  return planned;
+  return absl::OkStatus();
 }
+
+// Only once every vector is complete: their storage no longer moves.
+void PlannedChild::Finish() {
+  plan.joins = joins_.data();
+  plan.num_joins = joins_.size();
+  plan.mounts = mounts_.data();
+  plan.num_mounts = mounts_.size();
+  plan.devices = devices_.data();
+  plan.num_devices = devices_.size();
+  plan.dev_symlinks = dev_symlinks_.data();
+  plan.num_dev_symlinks = dev_symlinks_.size();
+  plan.sysctls = sysctls_.data();
+  plan.num_sysctls = sysctls_.size();
+  plan.readonly_paths = readonly_paths_.data();
+  plan.num_readonly_paths = readonly_paths_.size();
+  plan.masked_paths = masked_paths_.data();
+  plan.num_masked_paths = masked_paths_.size();
+  plan.rlimits = rlimits_.data();
+  plan.num_rlimits = rlimits_.size();
+  plan.groups = groups_.data();
+  plan.num_groups = groups_.size();
+  plan.argv = argv_.data();
+  plan.envp = envp_.data();
+  plan.exec_candidates = exec_candidates_.data();
+  plan.num_exec_candidates = exec_candidates_.size();
+}
+
 
 }  // namespace mydocker::runtime::internal

@@ -95,9 +95,19 @@ class PlannedChild {
  private:
   friend absl::StatusOr<std::unique_ptr<PlannedChild>> PlanChild(
       const spec::Spec& spec, const PlanFds& fds, absl::string_view bundle);
+  friend absl::StatusOr<std::unique_ptr<PlannedChild>> PlanExecChild(
+      const spec::Process& process, const PlanFds& fds);
 
   const char* Keep(std::string s);
   int KeepFd(base::UniqueFd fd);
+  // The parts PlanChild and PlanExecChild share: 0-2 or the console (with
+  // `console_mount`, also what binding it on /dev/console needs), and the
+  // process itself (rlimits, cwd, credentials, capabilities, argv/envp).
+  absl::Status PlanStdio(const spec::Process& proc, const PlanFds& fds,
+                         bool console_mount);
+  absl::Status PlanProcess(const spec::Process& proc);
+  // Points `plan` into the vectors, once they are complete.
+  void Finish();
 
   std::deque<std::string> strings_;  // Stable addresses for the C strings.
   std::vector<base::UniqueFd> fds_;  // Everything the child uses, all >= 3.
@@ -131,6 +141,13 @@ class PlannedChild {
 // bind source or namespace path.
 absl::StatusOr<std::unique_ptr<PlannedChild>> PlanChild(
     const spec::Spec& spec, const PlanFds& fds, absl::string_view bundle);
+
+// Plans a process that joins a running container (exec.h): only the
+// process part of a plan (stdio or console, rlimits, cwd, credentials,
+// capabilities, argv/envp); no namespaces, mounts or devices. The child runs
+// it with RunExecChild. Errors as PlanChild's for `process`.
+absl::StatusOr<std::unique_ptr<PlannedChild>> PlanExecChild(
+    const spec::Process& process, const PlanFds& fds);
 
 }  // namespace mydocker::runtime::internal
 

@@ -28,16 +28,17 @@
 #include "lib/runtime/cgroup_view.h"
 #include "lib/runtime/child.h"
 #include "lib/runtime/child_plan.h"
+#include "lib/runtime/handshake.h"
 #include "lib/runtime/plan.h"
 
 namespace mydocker::runtime {
 namespace {
 
+using internal::ChildGuard;
 using internal::ChildReport;
 using internal::GoMessage;
 using internal::PlannedChild;
 
-constexpr char kFailurePayload[] = "type.mydocker/runtime.StartFailure";
 constexpr char kPrefix[] = "starting container: ";
 
 absl::Status Prefixed(const absl::Status& s) {
@@ -46,35 +47,6 @@ absl::Status Prefixed(const absl::Status& s) {
     out.SetPayload(url, payload);
   });
   return out;
-}
-
-// Kills and reaps the child unless released: every early return of Start
-// leaves no process behind (its mounts die with its mount namespace).
-class ChildGuard {
- public:
-  explicit ChildGuard(int pidfd) : pidfd_(pidfd) {}
-  ChildGuard(const ChildGuard&) = delete;
-  ChildGuard& operator=(const ChildGuard&) = delete;
-  ~ChildGuard() {
-    if (pidfd_ < 0) return;
-    syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
-    siginfo_t info;
-    while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd_, &info, WEXITED) !=
-               0 &&
-           errno == EINTR) {
-    }
-  }
-  void Release() { pidfd_ = -1; }
-
- private:
-  int pidfd_;
-};
-
-absl::StatusOr<base::UniqueFd> Above2(base::UniqueFd fd) {
-  if (fd.get() >= 3) return fd;
-  int copy = fcntl(fd.get(), F_DUPFD_CLOEXEC, 3);
-  if (copy < 0) return base::ErrnoStatus(errno, "dup");
-  return base::UniqueFd(copy);
 }
 
 struct Cloned {
@@ -118,23 +90,6 @@ absl::StatusOr<Cloned> Clone(PlannedChild& pc) {
   return Cloned{static_cast<pid_t>(pid), std::move(owned_pidfd)};
 }
 
-// The next report from the child; nullopt at EOF (it exec'd, or died).
-absl::StatusOr<std::optional<ChildReport>> ReadReport(int fd) {
-  ChildReport report;
-  for (;;) {
-    ssize_t n = recv(fd, &report, sizeof report, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return base::ErrnoStatus(errno, "read from the container process");
-    }
-    if (n == 0) return std::nullopt;
-    if (n != static_cast<ssize_t>(sizeof report)) {
-      return absl::DataLossError("short report from the container process");
-    }
-    return report;
-  }
-}
-
 absl::Status FailureStatus(const PlannedChild& pc, const CgroupView* view,
                            const ChildReport& report) {
   const Step step = static_cast<Step>(report.step);
@@ -147,19 +102,7 @@ absl::Status FailureStatus(const PlannedChild& pc, const CgroupView* view,
   } else {
     what = pc.Describe(step, report.index);
   }
-  absl::Status status;
-  if (step == Step::kMountOnProc) {
-    status = absl::PermissionDeniedError(absl::StrCat(
-        kPrefix, what, ": the destination resolves to a place inside procfs"));
-  } else if (step == Step::kCwdOutsideRoot) {
-    status = absl::PermissionDeniedError(absl::StrCat(
-        kPrefix, what, ": the directory is outside the container's root"));
-  } else {
-    status = base::ErrnoStatus(report.err, kPrefix, what);
-  }
-  status.SetPayload(kFailurePayload,
-                    absl::Cord(absl::StrCat(report.step, " ", report.err)));
-  return status;
+  return internal::ReportedFailure(kPrefix, what, report);
 }
 
 absl::Status EncodeCgroupView(const CgroupView& view, GoMessage& go) {
@@ -200,17 +143,10 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
   if (!planned.ok()) return Prefixed(planned.status());
   PlannedChild& pc = **planned;
 
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    return Prefixed(base::ErrnoStatus(errno, "socketpair"));
-  }
-  base::UniqueFd parent_end(sv[0]);
-  base::UniqueFd child_end(sv[1]);
-  for (base::UniqueFd* fd : {&parent_end, &child_end}) {
-    absl::StatusOr<base::UniqueFd> high = Above2(std::move(*fd));
-    if (!high.ok()) return Prefixed(high.status());
-    *fd = *std::move(high);
-  }
+  absl::StatusOr<internal::ChildSocket> sock = internal::ChildSocket::Make();
+  if (!sock.ok()) return Prefixed(sock.status());
+  base::UniqueFd parent_end = std::move(sock->parent);
+  base::UniqueFd child_end = std::move(sock->child);
   pc.plan.error_fd = child_end.get();
   pc.plan.parent_fd = parent_end.get();
 
@@ -221,7 +157,7 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
   const pid_t pid = cloned->pid;
 
   absl::StatusOr<std::optional<ChildReport>> report =
-      ReadReport(parent_end.get());
+      internal::ReadReport(parent_end.get());
   if (!report.ok()) return Prefixed(report.status());
   if (!report->has_value()) {
     return absl::InternalError(
@@ -257,16 +193,11 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
       return Prefixed(s);
     }
   }
-  ssize_t sent;
-  do {
-    sent = send(parent_end.get(), go.get(), sizeof *go, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  if (sent != static_cast<ssize_t>(sizeof *go)) {
-    return Prefixed(base::ErrnoStatus(sent < 0 ? errno : EMSGSIZE,
-                                      "send go to the container process"));
+  if (absl::Status s = internal::SendGo(parent_end.get(), *go); !s.ok()) {
+    return Prefixed(s);
   }
 
-  report = ReadReport(parent_end.get());
+  report = internal::ReadReport(parent_end.get());
   if (!report.ok()) return Prefixed(report.status());
   if (report->has_value()) {
     return FailureStatus(pc, view ? &*view : nullptr, **report);
@@ -276,7 +207,7 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
 }
 
 std::optional<StartFailure> GetStartFailure(const absl::Status& status) {
-  absl::optional<absl::Cord> payload = status.GetPayload(kFailurePayload);
+  absl::optional<absl::Cord> payload = status.GetPayload(internal::kFailurePayload);
   if (!payload) return std::nullopt;
   std::vector<std::string> parts = absl::StrSplit(std::string(*payload), ' ');
   int step = 0;
