@@ -102,7 +102,13 @@ absl::StatusOr<int> RunAttachClient(base::UniqueFd stream, bool tty,
   // interrupt it half-way (and the terminal is always restored).
   sigset_t set;
   sigemptyset(&set);
-  if (tty) sigaddset(&set, SIGWINCH);
+  if (tty) {
+    sigaddset(&set, SIGWINCH);
+    // With a terminal the container gets ^C as a byte; a TERM or HUP for
+    // this command ends only the attachment, with the terminal restored.
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+  }
   if (sig_proxy && !tty) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
       sigaddset(&set, s);
@@ -117,8 +123,9 @@ absl::StatusOr<int> RunAttachClient(base::UniqueFd stream, bool tty,
   FrameReader reader;
   bool stdin_open = forward_stdin;
   std::optional<int> exit_status;
+  int ended_by = 0;  // The signal that ended the attachment.
   char buf[32 << 10];
-  while (!exit_status) {
+  while (!exit_status && ended_by == 0) {
     pollfd fds[3] = {{stream.get(), POLLIN, 0},
                      {sigfd.get(), POLLIN, 0},
                      {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
@@ -131,6 +138,10 @@ absl::StatusOr<int> RunAttachClient(base::UniqueFd stream, bool tty,
       while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
         if (si.ssi_signo == SIGPIPE) continue;
         std::string frame;
+        if (tty && (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)) {
+          ended_by = static_cast<int>(si.ssi_signo);
+          break;
+        }
         if (si.ssi_signo == SIGWINCH) {
           if (std::optional<tty::Winsize> ws = tty::GetWinsize(STDIN_FILENO)) {
             frame = EncodeFrame(FrameType::kResize, ResizePayload(*ws));
@@ -173,6 +184,11 @@ absl::StatusOr<int> RunAttachClient(base::UniqueFd stream, bool tty,
       }
       if (reader.broken()) break;
     }
+  }
+  if (ended_by != 0) {
+    raw.reset();
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    return 128 + ended_by;
   }
   sigprocmask(SIG_SETMASK, &old, nullptr);
   if (!exit_status) {
