@@ -36,7 +36,7 @@ int PsMain(Invocation& inv) {
                         "--format: only \"json\" (or \"{{json .}}\") is supported"),
                     kExitUsage);
   }
-  container::Store store(inv.root());
+  container::Store store(inv.root(), engine::RuntimeStoreOptions());
   absl::Time now = absl::Now();
   absl::StatusOr<std::vector<container::Summary>> rows = store.ListSummaries(now);
   if (!rows.ok()) return inv.Fail(rows.status());
@@ -102,7 +102,7 @@ int RmMain(Invocation& inv) {
   inv.flags().Bool("v,volumes", &volumes, "Remove anonymous volumes associated with the container");
   std::optional<std::vector<std::string>> args = inv.Parse(1);
   if (!args) return inv.exit_code();
-  container::Store store(inv.root());
+  container::Store store(inv.root(), engine::RuntimeStoreOptions());
   int rc = 0;
   for (const std::string& name : *args) {
     std::vector<std::string> anonymous;

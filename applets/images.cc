@@ -11,6 +11,7 @@
 #include "lib/container/go_json.h"
 #include "lib/container/store.h"
 #include "lib/engine/inspect.h"
+#include "lib/engine/lifecycle.h"
 #include "lib/image/format.h"
 #include "lib/image/image_service.h"
 #include "lib/imagedb/imagedb.h"
@@ -124,7 +125,7 @@ int InspectMain(Invocation& inv) {
                     kExitUsage);
   }
   image::ImageService images(inv.root());
-  container::Store store(inv.root());
+  container::Store store(inv.root(), engine::RuntimeStoreOptions());
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   std::vector<absl::Status> errors;
   for (const std::string& name : *args) {

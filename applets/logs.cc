@@ -14,6 +14,7 @@
 #include "lib/base/status_macros.h"
 #include "lib/container/layout.h"
 #include "lib/container/store.h"
+#include "lib/engine/lifecycle.h"
 #include "lib/logger/json_log_reader.h"
 #include "lib/logger/log_printer.h"
 #include "lib/logger/time_spec.h"
@@ -32,7 +33,7 @@ struct LogsOptions {
 
 absl::Status ShowLogs(const std::string& root, const std::string& ref,
                       const LogsOptions& opts) {
-  container::Store store(root);
+  container::Store store(root, engine::RuntimeStoreOptions());
   ASSIGN_OR_RETURN(container::Container c, store.Load(ref));
   // A record left "running" by a dead monitor is not followed forever.
   RETURN_IF_ERROR(store.RefreshState(c).status());

@@ -67,7 +67,7 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
     rc = inv.Fail(image_id.status(), kExitUsage);
     return std::nullopt;
   }
-  container::Store store(inv.root());
+  container::Store store(inv.root(), engine::RuntimeStoreOptions());
   container::CreateRequest create;
   create.name = req->name;
   create.image_id = *image_id;
@@ -151,7 +151,7 @@ int StartMain(Invocation& inv) {
                         "you cannot start and attach multiple containers at once"),
                     kExitUsage);
   }
-  container::Store store(inv.root());
+  container::Store store(inv.root(), engine::RuntimeStoreOptions());
   int rc = 0;
   for (const std::string& ref : *args) {
     absl::StatusOr<container::Container> c = store.Load(ref);
@@ -188,7 +188,7 @@ int StopMain(Invocation& inv) {
   if (!args) return inv.exit_code();
   std::optional<absl::Duration> timeout;
   if (seconds >= 0) timeout = absl::Seconds(seconds);
-  container::Store store(inv.root());
+  container::Store store(inv.root(), engine::RuntimeStoreOptions());
   int rc = 0;
   for (const std::string& ref : *args) {
     absl::Status s = engine::StopContainer(store, ref, timeout);
@@ -208,7 +208,7 @@ int KillMain(Invocation& inv) {
   if (!args) return inv.exit_code();
   absl::StatusOr<int> sig = spec::ParseSignal(signal);
   if (!sig.ok()) return inv.Fail(sig.status(), kExitUsage);
-  container::Store store(inv.root());
+  container::Store store(inv.root(), engine::RuntimeStoreOptions());
   int rc = 0;
   for (const std::string& ref : *args) {
     absl::Status s = engine::KillContainer(store, ref, *sig);
@@ -224,7 +224,7 @@ int KillMain(Invocation& inv) {
 int WaitMain(Invocation& inv) {
   std::optional<std::vector<std::string>> args = inv.Parse(1);
   if (!args) return inv.exit_code();
-  container::Store store(inv.root());
+  container::Store store(inv.root(), engine::RuntimeStoreOptions());
   int rc = 0;
   for (const std::string& ref : *args) {
     absl::StatusOr<container::Container> c = engine::WaitForExit(store, ref);

@@ -375,6 +375,7 @@ absl::StatusOr<bool> Store::RefreshLocked(Container& c) {
     container::UnmountRootfs(*p)
         .IgnoreError();  // Best effort: the record matters more.
   }
+  if (options_.release_runtime) options_.release_runtime(c);
   RETURN_IF_ERROR(WriteRecords(c));
   RETURN_IF_ERROR(RemoveRuntimeState(root_, c.id));
   return true;

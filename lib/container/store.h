@@ -89,6 +89,11 @@ struct CreateRequest {
 struct StoreOptions {
   DaemonDefaults defaults;
   HostProbe probe;  // For RefreshState.
+  // Called by RefreshState for a stale running container, once its init
+  // is killed and its rootfs unmounted: frees what the runtime held for it
+  // outside the store (its cgroups). Errors are the callee's to swallow:
+  // the record is repaired regardless.
+  std::function<void(const Container&)> release_runtime;
 };
 
 class Store {

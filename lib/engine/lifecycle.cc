@@ -11,7 +11,10 @@
 #include "lib/base/errno_status.h"
 #include "lib/base/status_macros.h"
 #include "lib/base/unique_fd.h"
+#include "lib/cgroup/cgroup.h"
+#include "lib/cgroup/layout.h"
 #include "lib/container/runtime_state.h"
+#include "lib/engine/container_spec.h"
 #include "lib/spec/signal.h"
 
 namespace mydocker::engine {
@@ -48,6 +51,22 @@ absl::StatusOr<container::Container> LoadFresh(container::Store& store,
 }
 
 }  // namespace
+
+absl::Status ReleaseCgroup(const std::string& id) {
+  ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::Detect());
+  absl::StatusOr<cgroup::Cgroup> cg = cgroup::Cgroup::Open(layout, CgroupPath(id));
+  if (absl::IsNotFound(cg.status())) return absl::OkStatus();
+  RETURN_IF_ERROR(cg.status());
+  return cg->Destroy();
+}
+
+container::StoreOptions RuntimeStoreOptions() {
+  container::StoreOptions o;
+  o.release_runtime = [](const container::Container& c) {
+    (void)ReleaseCgroup(c.id);
+  };
+  return o;
+}
 
 absl::Status KillContainer(container::Store& store, absl::string_view ref,
                            int sig) {

@@ -21,6 +21,13 @@
 
 namespace mydocker::engine {
 
+// The store options every command that may meet a running container uses:
+// a stale one's cgroups are removed when its record is repaired.
+container::StoreOptions RuntimeStoreOptions();
+
+// Removes container `id`'s cgroups (killing what is left in them).
+absl::Status ReleaseCgroup(const std::string& id);
+
 // Sends `sig` to the init of the running container `ref`.
 // FailedPrecondition "Container <id> is not running" otherwise.
 absl::Status KillContainer(container::Store& store, absl::string_view ref,

@@ -33,6 +33,7 @@
 #include "lib/container/store.h"
 #include "lib/engine/attach.h"
 #include "lib/engine/container_spec.h"
+#include "lib/engine/lifecycle.h"
 #include "lib/engine/volumes.h"
 #include "lib/init/embedded.h"
 #include "lib/logger/json_log.h"
@@ -122,7 +123,7 @@ struct Running {
 class Monitor {
  public:
   explicit Monitor(const MonitorOptions& o)
-      : o_(o), store_(o.root), client_(o.attach_fd) {
+      : o_(o), store_(o.root, RuntimeStoreOptions()), client_(o.attach_fd) {
     if (client_) SetNonBlocking(client_.get());
   }
 
