@@ -31,6 +31,7 @@
 namespace mydocker::container {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::LayerFiles;
 using testing::MakeImage;
@@ -484,7 +485,12 @@ TEST_F(StoreTest, RefreshStateLeavesLiveContainersAlone) {
   FakeProc proc;
   proc.Add(100, 1000);
   proc.Add(101, 1001);
-  Store store(root_, StoreOptions{.defaults = {}, .probe = proc.probe()});
+  int released = 0;
+  Store store(root_, StoreOptions{.defaults = {},
+                                  .probe = proc.probe(),
+                                  .release_runtime = [&](const Container&) {
+                                    ++released;
+                                  }});
   absl::StatusOr<Container> c = store.Create(PlainRequest(image_.id, "live"));
   ASSERT_TRUE(c.ok());
   MarkRunning(store, c->id);
@@ -502,6 +508,7 @@ TEST_F(StoreTest, RefreshStateLeavesLiveContainersAlone) {
   Container again = *store.Load("live");
   EXPECT_EQ(*store.RefreshState(again), false);
   EXPECT_TRUE(again.state.running);
+  EXPECT_EQ(released, 0);  // A live container's cgroups stay.
 }
 
 struct StaleCase {
@@ -531,7 +538,12 @@ TEST_F(StoreTest, RefreshStateTurnsStaleRecordsIntoExits) {
   for (const StaleCase& k : cases) {
     SCOPED_TRACE(k.what);
     FakeProc proc;
-    Store store(root_, StoreOptions{.defaults = {}, .probe = proc.probe()});
+    std::vector<std::string> released;
+    Store store(root_, StoreOptions{.defaults = {},
+                                    .probe = proc.probe(),
+                                    .release_runtime = [&](const Container& r) {
+                                      released.push_back(r.id);
+                                    }});
     absl::StatusOr<Container> c = store.Create(PlainRequest(image_.id, ""));
     ASSERT_TRUE(c.ok());
     MarkRunning(store, c->id);
@@ -550,6 +562,8 @@ TEST_F(StoreTest, RefreshStateTurnsStaleRecordsIntoExits) {
     EXPECT_THAT(Summarize(disk, absl::Now()).status,
                 MatchesRegex("Exited \\(255\\) Less than a second ago"));
     EXPECT_TRUE(absl::IsNotFound(ReadRuntimeState(root_, c->id).status()));
+    // The runtime was told to free the container's cgroups, once.
+    EXPECT_THAT(released, ElementsAre(c->id));
     // Now it can be removed.
     EXPECT_TRUE(store.Remove(c->id).ok());
   }
