@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/base/errno_status.h"
+#include "lib/runtime/self_exec.h"
 
 namespace mydocker::engine {
 namespace {
@@ -24,16 +25,6 @@ constexpr char kExitCodePayload[] = "mydocker.dev/exit-code";
 // The monitor's fds: 3 the report pipe, 4 the attach stream.
 constexpr int kReportFd = 3;
 constexpr int kAttachFd = 4;
-
-// TODO(self_exec): run from a read-only mount (CVE-2019-5736) once
-// lib/runtime/self_exec lands.
-absl::Status ExecSelfProtected(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execv("/proc/self/exe", args.data());
-  return base::ErrnoStatus(errno, "exec /proc/self/exe");
-}
 
 [[noreturn]] void ExecMonitor(const std::vector<std::string>& argv, int report,
                               int attach) {
@@ -51,7 +42,9 @@ absl::Status ExecSelfProtected(const std::vector<std::string>& argv) {
   // Nothing else of the caller's (its shell's fds included) reaches the
   // monitor, and so the container.
   syscall(SYS_close_range, a >= 0 ? kAttachFd + 1 : kReportFd + 1, ~0U, 0);
-  absl::Status s = ExecSelfProtected(argv);
+  // From a read-only mount of this binary: the container this monitor
+  // starts must never reach a writable host binary (CVE-2019-5736).
+  absl::Status s = runtime::ExecSelfProtected(argv);
   dprintf(kReportFd, "err 125 start the monitor: %s\n",
           std::string(s.message()).c_str());
   _exit(125);
