@@ -10,18 +10,31 @@
 //   probe write:/file       "write /file ok|<errno>" (opens O_WRONLY)
 //   probe wait              reads stdin until EOF
 //   probe exit:N            exits N (default 0)
+//   probe sleep:MS          sleeps MS milliseconds
+//   probe winsize           "winsize <rows> <cols>" of fd 0
+//   probe attack            CVE-2019-5736's attacker, until stdin's EOF:
+//                           tries to open every other /proc/<pid>/exe for
+//                           writing, keeps O_PATH fds of them and tries to
+//                           reopen those for writing; at EOF once more.
+//                           "attack_scans N", "attack_write_ok N" (must be
+//                           0), "attack_held N", "attack_errno E" per failed
+//                           write open, "attack_final E" per held fd at EOF
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace {
@@ -123,6 +136,79 @@ void Report() {
   PrintFile("mount", "/proc/self/mountinfo");
 }
 
+// Every errno seen once, in order.
+struct Errnos {
+  int seen[64];
+  int n = 0;
+  void Add(int e) {
+    for (int i = 0; i < n; ++i) {
+      if (seen[i] == e) return;
+    }
+    if (n < 64) seen[n++] = e;
+  }
+};
+
+void Attack() {
+  constexpr int kMaxHeld = 256;
+  int held[kMaxHeld];
+  int held_pid[kMaxHeld];
+  int num_held = 0;
+  long scans = 0;
+  long write_ok = 0;
+  Errnos errnos;
+  const int self = getpid();
+  auto try_write = [&](const char* path) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ++write_ok;
+      close(fd);
+      return 0;
+    }
+    return errno;
+  };
+  for (;;) {
+    pollfd p = {0, POLLIN, 0};
+    if (poll(&p, 1, 0) > 0) {
+      char buf[256];
+      if (read(0, buf, sizeof buf) <= 0) break;
+    }
+    ++scans;
+    DIR* d = opendir("/proc");
+    if (d == nullptr) break;
+    while (dirent* e = readdir(d)) {
+      int pid = atoi(e->d_name);
+      if (pid <= 0 || pid == self) continue;
+      char path[64];
+      snprintf(path, sizeof path, "/proc/%d/exe", pid);
+      if (int err = try_write(path); err != 0) errnos.Add(err);
+      bool have = false;
+      for (int i = 0; i < num_held; ++i) have |= held_pid[i] == pid;
+      if (have || num_held == kMaxHeld) continue;
+      int fd = open(path, O_PATH | O_CLOEXEC);
+      if (fd >= 0) {
+        held_pid[num_held] = pid;
+        held[num_held++] = fd;
+      }
+    }
+    closedir(d);
+    for (int i = 0; i < num_held; ++i) {
+      char path[64];
+      snprintf(path, sizeof path, "/proc/self/fd/%d", held[i]);
+      if (int err = try_write(path); err != 0) errnos.Add(err);
+    }
+    sched_yield();
+  }
+  printf("attack_scans %ld\n", scans);
+  printf("attack_held %d\n", num_held);
+  for (int i = 0; i < errnos.n; ++i) printf("attack_errno %d\n", errnos.seen[i]);
+  for (int i = 0; i < num_held; ++i) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", held[i]);
+    printf("attack_final %d\n", try_write(path));
+  }
+  printf("attack_write_ok %ld\n", write_ok);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -176,6 +262,16 @@ int main(int argc, char** argv) {
       char buf[256];
       while (read(0, buf, sizeof buf) > 0) {
       }
+    } else if (strncmp(arg, "sleep:", 6) == 0) {
+      long ms = atol(value);
+      timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+      nanosleep(&ts, nullptr);
+    } else if (strcmp(arg, "winsize") == 0) {
+      winsize ws = {};
+      ioctl(0, TIOCGWINSZ, &ws);
+      printf("winsize %u %u\n", ws.ws_row, ws.ws_col);
+    } else if (strcmp(arg, "attack") == 0) {
+      Attack();
     } else if (strncmp(arg, "exit:", 5) == 0) {
       code = atoi(value);
     } else {

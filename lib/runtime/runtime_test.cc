@@ -35,6 +35,7 @@
 #include "lib/base/file.h"
 #include "lib/base/unique_fd.h"
 #include "lib/runtime/mountinfo.h"
+#include "lib/runtime/testing.h"
 #include "lib/spec/spec.h"
 
 namespace mydocker::runtime {
@@ -42,65 +43,10 @@ namespace {
 
 using ::testing::Test;
 
-std::string ProbePath() {
-  const char* srcdir = getenv("TEST_SRCDIR");
-  const char* workspace = getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/",
-                      workspace ? workspace : "mydocker",
-                      "/lib/runtime/probe_static");
-}
-
-std::string ReadAll(const std::string& path) {
-  absl::StatusOr<std::string> s = base::ReadFile(path, 16 << 20);
-  return s.ok() ? *s : "";
-}
-
-std::string Link(const std::string& path) {
-  char buf[256] = {};
-  ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
-// What the probe printed, by first word.
-class Output {
- public:
-  explicit Output(const std::string& text) {
-    for (absl::string_view line :
-         absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-      line = absl::StripSuffix(line, "\r");  // A tty's ONLCR.
-      std::vector<absl::string_view> kv =
-          absl::StrSplit(line, absl::MaxSplits(' ', 1));
-      lines_.emplace_back(std::string(kv[0]),
-                          kv.size() > 1 ? std::string(kv[1]) : "");
-    }
-  }
-  // The rest of the first line whose first word is `key`.
-  std::string Get(absl::string_view key) const {
-    for (const auto& [k, v] : lines_) {
-      if (k == key) return v;
-    }
-    return "<missing " + std::string(key) + ">";
-  }
-  std::vector<std::string> All(absl::string_view key) const {
-    std::vector<std::string> out;
-    for (const auto& [k, v] : lines_) {
-      if (k == key) out.push_back(v);
-    }
-    return out;
-  }
-  // The container's mounts, by mount point (the last one wins).
-  std::map<std::string, MountInfo> Mounts() const {
-    std::map<std::string, MountInfo> out;
-    for (const std::string& line : All("mount")) {
-      absl::StatusOr<std::vector<MountInfo>> m = ParseMountInfo(line);
-      if (m.ok() && m->size() == 1) out[(*m)[0].mount_point] = (*m)[0];
-    }
-    return out;
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> lines_;
-};
+using testing::Drain;
+using testing::Link;
+using testing::Output;
+using testing::ReadAll;
 
 // Masked /proc/kcore opens but reads as /dev/null; some kernels have none.
 std::string KcoreExpected() {
@@ -132,21 +78,8 @@ class RuntimeTest : public Test {
     ASSERT_NE(mkdtemp(templ.data()), nullptr);
     dir_ = templ;
     rootfs_ = dir_ + "/rootfs";
-    for (const char* d : {"", "/bin", "/proc", "/sys", "/dev", "/tmp", "/etc",
-                          "/home", "/home/user", "/noexec"}) {
-      ASSERT_EQ(mkdir((rootfs_ + d).c_str(), 0755), 0) << d;
-    }
-    ASSERT_EQ(chown((rootfs_ + "/home/user").c_str(), 1000, 1000), 0);
-    absl::StatusOr<std::string> probe = base::ReadFile(ProbePath());
-    ASSERT_TRUE(probe.ok()) << probe.status();
-    ASSERT_TRUE(
-        base::WriteFileAtomic(rootfs_ + "/bin/probe", *probe, 0755).ok());
-    // Not executable, in two places.
-    ASSERT_TRUE(
-        base::WriteFileAtomic(rootfs_ + "/bin/notexec", *probe, 0644).ok());
-    ASSERT_TRUE(
-        base::WriteFileAtomic(rootfs_ + "/noexec/probe", *probe, 0644).ok());
-    ASSERT_TRUE(base::WriteFileAtomic(rootfs_ + "/etc/file", "x\n", 0644).ok());
+    absl::Status made = testing::MakeProbeRootfs(rootfs_);
+    ASSERT_TRUE(made.ok()) << made;
     own_mounts_ = ReadAll("/proc/self/mountinfo");
     host_mounts_ = HostMountsHere();
   }
@@ -178,47 +111,7 @@ class RuntimeTest : public Test {
     return out;
   }
 
-  // Docker's defaults, less the seccomp and AppArmor parts.
-  spec::Spec DefaultSpec() {
-    spec::Spec s;
-    s.root.path = rootfs_;
-    s.hostname = "box";
-    s.process.args = {"/bin/probe", "report"};
-    s.process.env = {"PATH=/usr/bin:/bin", "FOO=bar"};
-    s.process.cwd = "/";
-    s.linux.namespaces = {
-        {"pid", ""}, {"network", ""}, {"mount", ""}, {"ipc", ""}, {"uts", ""}};
-    s.mounts = {
-        {"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}},
-        {"/dev",
-         "tmpfs",
-         "tmpfs",
-         {"nosuid", "strictatime", "mode=755", "size=65536k"}},
-        {"/dev/pts",
-         "devpts",
-         "devpts",
-         {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
-          "gid=5"}},
-        {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
-        {"/sys/fs/cgroup",
-         "cgroup",
-         "cgroup",
-         {"ro", "nosuid", "noexec", "nodev"}},
-        {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
-        {"/dev/shm",
-         "tmpfs",
-         "shm",
-         {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-    };
-    s.linux.masked_paths = {"/proc/asound",        "/proc/acpi",
-                            "/proc/kcore",         "/proc/keys",
-                            "/proc/latency_stats", "/proc/timer_list",
-                            "/proc/timer_stats",   "/proc/sched_debug",
-                            "/proc/scsi",          "/sys/firmware"};
-    s.linux.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                              "/proc/sysrq-trigger"};
-    return s;
-  }
+  spec::Spec DefaultSpec() { return testing::DefaultSpec(rootfs_); }
 
   // Starts `spec` with pipes for stdout and stderr, collects both and waits.
   RunResult Start(const spec::Spec& spec, Options options = {}) {
@@ -246,31 +139,6 @@ class RuntimeTest : public Test {
       run.wait_status = w.ok() ? *w : -1;
     }
     return run;
-  }
-
-  // Everything from `a` (returned) and `b` (into *b_text) until both close.
-  static std::string Drain(int a, int b, std::string* b_text) {
-    std::string a_text;
-    pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
-    int open = 2;
-    while (open > 0) {
-      if (poll(fds, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      for (int i = 0; i < 2; ++i) {
-        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-        char buf[4096];
-        ssize_t n = read(fds[i].fd, buf, sizeof buf);
-        if (n <= 0) {
-          fds[i].fd = -1;
-          --open;
-          continue;
-        }
-        (i == 0 ? a_text : *b_text).append(buf, static_cast<size_t>(n));
-      }
-    }
-    return a_text;
   }
 
   std::string dir_;
