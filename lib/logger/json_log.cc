@@ -47,23 +47,31 @@ size_t Utf8Length(absl::string_view s, size_t i) {
 std::string EscapeLog(absl::string_view s) {
   std::string out;
   out.reserve(s.size() + 16);
+  static constexpr char kHex[] = "0123456789abcdef";
+  auto plain = [](unsigned char c) {
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' &&
+           c != '>' && c != '&';
+  };
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
+    if (plain(c)) {
+      // Most output is plain text: copy runs of it at once.
+      size_t j = i + 1;
+      while (j < s.size() && plain(static_cast<unsigned char>(s[j]))) ++j;
+      out.append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
     if (c < 0x80) {
       switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
-        case '<': case '>': case '&':
-          absl::StrAppendFormat(&out, "\\u00%02x", c);
-          break;
-        default:
-          if (c < 0x20) {
-            absl::StrAppendFormat(&out, "\\u00%02x", c);
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
+        default:  // Other control characters, and <>& as Go escapes them.
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
       }
       ++i;
       continue;
@@ -115,8 +123,22 @@ absl::StatusOr<Entry> ParseEntry(absl::string_view line) {
   return e;
 }
 
-absl::Status JsonLogWriter::Emit(Stream stream, absl::string_view text, absl::Time t) {
-  return base::WriteAll(fd_, FormatEntry({stream, std::string(text), t}), "container log");
+void JsonLogWriter::Emit(Stream stream, absl::string_view text, absl::Time t) {
+  // The lines of one read share its time: format it once.
+  if (t != cached_time_ || cached_time_text_.empty()) {
+    cached_time_ = t;
+    cached_time_text_ = imagedb::FormatRfc3339Nano(t);
+  }
+  absl::StrAppend(&out_, "{\"log\":\"", EscapeLog(text), "\",\"stream\":\"",
+                  stream == Stream::kStdout ? "stdout" : "stderr",
+                  "\",\"time\":\"", cached_time_text_, "\"}\n");
+}
+
+absl::Status JsonLogWriter::FlushOut() {
+  // One write for everything one read of the container's output made.
+  absl::Status s = base::WriteAll(fd_, out_, "container log");
+  out_.clear();
+  return s;
 }
 
 absl::Status JsonLogWriter::Write(Stream stream, absl::string_view data) {
@@ -129,7 +151,7 @@ absl::Status JsonLogWriter::Write(Stream stream, absl::string_view data) {
     size_t nl = rest.find('\n');
     if (nl != absl::string_view::npos && nl < kMaxLineBytes) {
       absl::Time t = p.first == absl::InfinitePast() ? now : p.first;
-      RETURN_IF_ERROR(Emit(stream, rest.substr(0, nl + 1), t));
+      Emit(stream, rest.substr(0, nl + 1), t);
       p.first = absl::InfinitePast();
       start += nl + 1;
       continue;
@@ -137,24 +159,24 @@ absl::Status JsonLogWriter::Write(Stream stream, absl::string_view data) {
     if (rest.size() >= kMaxLineBytes) {
       // A long line: a full chunk without "\n"; the rest keeps its time.
       if (p.first == absl::InfinitePast()) p.first = now;
-      RETURN_IF_ERROR(Emit(stream, rest.substr(0, kMaxLineBytes), p.first));
+      Emit(stream, rest.substr(0, kMaxLineBytes), p.first);
       start += kMaxLineBytes;
       continue;
     }
     break;
   }
   p.data.erase(0, start);
-  return absl::OkStatus();
+  return FlushOut();
 }
 
 absl::Status JsonLogWriter::Flush(Stream stream) {
   Pending& p = pending_[static_cast<int>(stream)];
   if (p.data.empty()) return absl::OkStatus();
   absl::Time t = p.first == absl::InfinitePast() ? now_() : p.first;
-  absl::Status s = Emit(stream, p.data, t);
+  Emit(stream, p.data, t);
   p.data.clear();
   p.first = absl::InfinitePast();
-  return s;
+  return FlushOut();
 }
 
 absl::Status JsonLogWriter::Close() {

@@ -66,11 +66,16 @@ class JsonLogWriter {
     std::string data;
     absl::Time first = absl::InfinitePast();  // Time of a chunked line.
   };
-  absl::Status Emit(Stream stream, absl::string_view text, absl::Time t);
+  // Adds one entry to out_.
+  void Emit(Stream stream, absl::string_view text, absl::Time t);
+  absl::Status FlushOut();
 
   int fd_;
   std::function<absl::Time()> now_;
   Pending pending_[2];
+  std::string out_;  // Entries formatted, not yet written.
+  absl::Time cached_time_ = absl::InfinitePast();
+  std::string cached_time_text_;
 };
 
 }  // namespace mydocker::logger
