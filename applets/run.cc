@@ -40,8 +40,10 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
     rc = inv.exit_code();
     return std::nullopt;
   }
-  absl::StatusOr<engine::RunRequest> req =
-      flags.Finish(*args, spec::ProcessEnvLookup());
+  const std::vector<std::string>& raw = inv.raw_args();
+  absl::StatusOr<engine::RunRequest> req = flags.Finish(
+      *args, spec::ProcessEnvLookup(),
+      engine::UsesImageFlag(raw) ? engine::WordsAfterDoubleDash(raw) : 0);
   if (!req.ok()) {
     rc = inv.Fail(req.status(), kExitUsage);
     return std::nullopt;

@@ -25,6 +25,14 @@ void FlagSet::Add(absl::string_view names, absl::string_view help,
   flag.help = std::string(help);
   flag.value_name = std::string(value_name);
   flag.set = std::move(set);
+  // A name declared again belongs to the later flag: an applet's own -h
+  // (run's --hostname) or -l (--label) wins over the common -h/--help and
+  // -l/--log-level, which keep their long spellings.
+  for (Flag& earlier : flags_) {
+    std::erase_if(earlier.names, [&](const std::string& n) {
+      return std::find(flag.names.begin(), flag.names.end(), n) != flag.names.end();
+    });
+  }
   flags_.push_back(std::move(flag));
 }
 

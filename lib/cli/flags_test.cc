@@ -119,3 +119,31 @@ TEST(FlagsTest, UsageListsVisibleFlags) {
 
 }  // namespace
 }  // namespace mydocker::cli
+
+namespace mydocker::cli {
+namespace {
+
+TEST(FlagSetTest, ALaterFlagTakesOverAnEarlierOnesName) {
+  FlagSet flags("run");
+  bool help = false;
+  std::string hostname, log_level;
+  flags.Bool("h,help", &help, "Print usage");
+  flags.String("l,log-level", &log_level, "Log level");
+  flags.String("h,hostname", &hostname, "Container host name");
+  std::vector<std::string> labels;
+  flags.StringList("l,label", &labels, "Set meta data");
+  absl::StatusOr<std::vector<std::string>> pos = flags.Parse(
+      std::vector<std::string>{"-h", "box", "-l", "a=b", "--log-level", "warn", "--help"});
+  ASSERT_TRUE(pos.ok()) << pos.status();
+  EXPECT_EQ(hostname, "box");
+  EXPECT_EQ(labels, std::vector<std::string>{"a=b"});
+  EXPECT_EQ(log_level, "warn");  // still reachable by its long name
+  EXPECT_TRUE(help);
+  // The usage lists -h once, for the flag that owns it.
+  std::string usage = flags.Usage();
+  EXPECT_NE(usage.find("-h, --hostname"), std::string::npos) << usage;
+  EXPECT_NE(usage.find("    --help"), std::string::npos) << usage;
+}
+
+}  // namespace
+}  // namespace mydocker::cli

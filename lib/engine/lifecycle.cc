@@ -134,15 +134,19 @@ absl::Status StopContainer(container::Store& store, absl::string_view ref,
                    }));
   (void)updated;
   absl::Status s = KillContainer(store, c.id, sig);
+  if (absl::IsNotFound(s)) return absl::OkStatus();
   if (s.ok()) {
     absl::StatusOr<container::Container> done =
         WaitForExit(store, c.id, absl::Now() + grace);
-    if (done.ok()) return absl::OkStatus();
+    // NotFound: a --rm container's monitor removed it once it exited.
+    if (done.ok() || absl::IsNotFound(done.status())) return absl::OkStatus();
     if (!absl::IsDeadlineExceeded(done.status())) return done.status();
   }
   s = KillContainer(store, c.id, SIGKILL);
+  if (absl::IsNotFound(s)) return absl::OkStatus();
   if (!s.ok() && !absl::IsFailedPrecondition(s)) return s;
-  return WaitForExit(store, c.id).status();
+  absl::Status done = WaitForExit(store, c.id).status();
+  return absl::IsNotFound(done) ? absl::OkStatus() : done;
 }
 
 absl::Status RemoveContainer(container::Store& store, absl::string_view ref,

@@ -1,5 +1,6 @@
 #include "lib/engine/run_flags.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -104,6 +105,13 @@ bool UsesImageFlag(absl::Span<const std::string> args) {
     }
   }
   return false;
+}
+
+size_t WordsAfterDoubleDash(absl::Span<const std::string> args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") return args.size() - i - 1;
+  }
+  return 0;
 }
 
 absl::StatusOr<std::vector<std::string>> ShellSplit(absl::string_view s) {
@@ -229,14 +237,19 @@ void RunFlags::Declare(cli::FlagSet& f, bool run) {
 
 absl::StatusOr<RunRequest> RunFlags::Finish(
     const std::vector<std::string>& positional,
-    const spec::EnvLookup& lookup) const {
+    const spec::EnvLookup& lookup, size_t verbatim) const {
   RunRequest req;
   std::vector<std::string> command;
   if (image_flag_syntax_) {
     if (image_flag_.empty()) return Invalid("-image: the image name is empty");
     req.image = image_flag_;
-    for (const std::string& word : positional) {
-      ASSIGN_OR_RETURN(std::vector<std::string> words, ShellSplit(word));
+    size_t split_until = positional.size() - std::min(verbatim, positional.size());
+    for (size_t i = 0; i < positional.size(); ++i) {
+      if (i >= split_until) {
+        command.push_back(positional[i]);
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::vector<std::string> words, ShellSplit(positional[i]));
       command.insert(command.end(), words.begin(), words.end());
     }
   } else {

@@ -10,7 +10,10 @@
 // above); `--` still ends the options. The original tool split its command
 // on spaces, so a command word holding spaces is split here as a shell
 // would split it (quotes group, no expansion): the nginx line above runs
-// ./docker-entrypoint.sh nginx -g "daemon off;". Without -image, parsing
+// ./docker-entrypoint.sh nginx -g "daemon off;". Words after `--` are taken
+// as they are (`run -image busybox -- sh -c 'echo $0'`), and so are options
+// the command would otherwise lose to mydocker (`-c` is --cpu-shares before
+// `--`). Without -image, parsing
 // stops at the image name, so the command keeps its own options
 // (`run busybox ls -l`).
 //
@@ -56,6 +59,9 @@ struct RunRequest {
 // Whether `args` name the image with -image/--image (before any `--`).
 bool UsesImageFlag(absl::Span<const std::string> args);
 
+// How many of `args` follow the first `--` (0 if there is none).
+size_t WordsAfterDoubleDash(absl::Span<const std::string> args);
+
 // Splits one command word as a POSIX shell splits words: blanks separate,
 // '...' and "..." group (with \" \\ \$ \` escapes inside "..."), a
 // backslash escapes outside quotes. InvalidArgument for an unterminated
@@ -73,8 +79,11 @@ class RunFlags {
   // a bare `-e K`'s value in the caller's environment. InvalidArgument with
   // Docker's message for a bad value ("invalid publish opts format ...",
   // "Conflicting options: --rm and --restart").
+  // With -image, the last `verbatim` positional words (those after `--`)
+  // are not split.
   absl::StatusOr<RunRequest> Finish(const std::vector<std::string>& positional,
-                                    const spec::EnvLookup& lookup) const;
+                                    const spec::EnvLookup& lookup,
+                                    size_t verbatim = 0) const;
 
  private:
   std::string image_flag_;

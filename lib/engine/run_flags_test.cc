@@ -28,7 +28,7 @@ absl::StatusOr<RunRequest> Parse(std::vector<std::string> args) {
   flags.set_interspersed(UsesImageFlag(args));
   absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
   if (!pos.ok()) return pos.status();
-  return f.Finish(*pos, Lookup);
+  return f.Finish(*pos, Lookup, UsesImageFlag(args) ? WordsAfterDoubleDash(args) : 0);
 }
 
 TEST(RunFlagsTest, DockerSyntaxStopsAtTheImage) {
@@ -88,6 +88,15 @@ TEST(RunFlagsTest, OriginalSyntaxDoubleDashEndsOptions) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->host_config.network_mode, "default");
   EXPECT_THAT(*r->config.cmd, ElementsAre("ls", "-net", "x"));
+}
+
+TEST(RunFlagsTest, OriginalSyntaxTakesWordsAfterDoubleDashAsTheyAre) {
+  absl::StatusOr<RunRequest> r =
+      Parse({"-image", "busybox", "-m", "64m", "--", "sh", "-c", "echo $0 ok"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(*r->config.cmd, ElementsAre("sh", "-c", "echo $0 ok"));
+  EXPECT_EQ(r->host_config.memory, 64 << 20);
+  EXPECT_EQ(r->host_config.cpu_shares, 0);
 }
 
 TEST(RunFlagsTest, UsesImageFlagIgnoresWhatFollowsDoubleDash) {

@@ -485,6 +485,15 @@ absl::StatusOr<Spec> Build(const ImageConfig& image, const RunOptions& run,
   ASSIGN_OR_RETURN(std::vector<std::string> caps,
                    TweakCapabilities(run.cap_add, run.cap_drop, run.privileged,
                                      host.cap_last_cap));
+  if (run.privileged && host.bounding_set) {
+    // Only what this process can still grant (see HostFeatures).
+    const std::vector<std::string> all = AllCapabilities(host.cap_last_cap);
+    std::vector<std::string> kept;
+    for (size_t n = 0; n < all.size() && n < 64; ++n) {
+      if (*host.bounding_set & (uint64_t{1} << n)) kept.push_back(all[n]);
+    }
+    caps = std::move(kept);
+  }
   p.capabilities.bounding = caps;
   if (p.user.uid == 0) {
     p.capabilities.effective = caps;

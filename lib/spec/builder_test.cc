@@ -461,6 +461,23 @@ TEST_F(BuilderTest, Privileged) {
               ElementsAre("nosuid", "noexec", "nodev"));
 }
 
+TEST_F(BuilderTest, PrivilegedGetsOnlyTheBoundingSetThereIs) {
+  run_.privileged = true;
+  // Like this machine: every capability but CAP_SYS_RESOURCE (24).
+  host_.bounding_set = ((uint64_t{1} << 41) - 1) & ~(uint64_t{1} << 24);
+  Spec s = MustBuild();
+  std::vector<std::string> want = AllCapabilities(40);
+  want.erase(want.begin() + 24);
+  ASSERT_EQ(AllCapabilities(40)[24], "CAP_SYS_RESOURCE");
+  EXPECT_EQ(s.process.capabilities.bounding, want);
+  EXPECT_EQ(s.process.capabilities.effective, want);
+  // Not privileged: Docker's set as asked, whatever the bounding set.
+  run_.privileged = false;
+  run_.cap_add = {"SYS_RESOURCE"};
+  s = MustBuild();
+  EXPECT_THAT(s.process.capabilities.bounding, Contains("CAP_SYS_RESOURCE"));
+}
+
 TEST_F(BuilderTest, PrivilegedGetsTheHostsDevices) {
   run_.privileged = true;
   host_.dev_dir = "/dev";

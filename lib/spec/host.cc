@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -106,6 +107,11 @@ absl::Status Walk(int dir_fd, const std::string& host_dir,
 absl::StatusOr<HostFeatures> DetectHostFeatures() {
   HostFeatures h;
   ASSIGN_OR_RETURN(h.cap_last_cap, ReadCapLastCap());
+  uint64_t bounding = 0;
+  for (int cap = 0; cap <= h.cap_last_cap && cap < 64; ++cap) {
+    if (::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) bounding |= uint64_t{1} << cap;
+  }
+  h.bounding_set = bounding;
   struct statfs fs;
   h.cgroup_namespace = Exists("/proc/self/ns/cgroup") &&
                        ::statfs("/sys/fs/cgroup", &fs) == 0 &&

@@ -9,6 +9,8 @@
 #ifndef MYDOCKER_LIB_SPEC_HOST_H_
 #define MYDOCKER_LIB_SPEC_HOST_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,11 @@ struct HostFeatures {
   int num_cpus = 1;
   // The directory whose device nodes --privileged exposes.
   std::string dev_dir = "/dev";
+  // The capabilities this process may still pass on (its bounding set, bit
+  // N for capability N); nullopt: all up to cap_last_cap. Inside a
+  // container mydocker cannot grant what its own bounding set lacks, so
+  // --privileged gets what there is (as podman does) instead of failing.
+  std::optional<uint64_t> bounding_set;
 };
 
 // Reads the facts above from /proc, /sys and the kernel. FailedPrecondition
