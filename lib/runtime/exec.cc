@@ -300,6 +300,7 @@ std::string EncodeExecRequest(const ExecRequest& request) {
        {{"pid", request.target.pid},
         {"pidStartTime", request.target.start_time},
         {"cgroupsPath", request.target.cgroups_path}}},
+      {"attachStdin", request.attach_stdin},
       {"spec", spec::ToJson(spec)},
   };
   return j.dump();
@@ -329,6 +330,10 @@ absl::StatusOr<ExecRequest> DecodeExecRequest(absl::string_view json) {
   out.target.pid = pid->get<pid_t>();
   out.target.start_time = start->get<uint64_t>();
   out.target.cgroups_path = cgroups->get<std::string>();
+  if (auto attach = j.find("attachStdin"); attach != j.end()) {
+    if (!attach->is_boolean()) return bad("attachStdin is not a boolean");
+    out.attach_stdin = attach->get<bool>();
+  }
   absl::StatusOr<spec::Spec> s = spec::FromJson(spec->dump());
   if (!s.ok()) return bad(s.status().message());
   out.process = std::move(s->process);

@@ -95,10 +95,13 @@ int ExecFailureExitCode(const absl::Status& status);
 
 // What `mydocker exec` hands the nsenter-helper, as JSON:
 //   {"target":{"pid":812,"pidStartTime":4711,"cgroupsPath":"/mydocker/ab.."},
-//    "spec":{"ociVersion":"1.0.2","process":{...}, ...}}
+//    "attachStdin":false,"spec":{"ociVersion":"1.0.2","process":{...}, ...}}
 struct ExecRequest {
   ExecTarget target;
   spec::Process process;
+  // For the helper that wires the process's stdio (not Exec's business):
+  // its stdin comes from the caller (`exec -i`), else it is /dev/null.
+  bool attach_stdin = false;
 };
 std::string EncodeExecRequest(const ExecRequest& request);
 // InvalidArgument "exec request: ..." for anything malformed.

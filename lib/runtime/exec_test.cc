@@ -204,7 +204,7 @@ class ExecTest : public ::testing::Test {
         out_r(out[0]), out_w(out[1]), err_r(err[0]), err_w(err[1]),
         in_r(in[0]), in_w(in[1]), con_mine(con[0]), con_theirs(con[1]);
     std::string request =
-        EncodeExecRequest({target.value_or(target_), process});
+        EncodeExecRequest({target.value_or(target_), process, false});
     EXPECT_TRUE(base::WriteAll(req_w.get(), request, "request").ok());
     req_w.reset();
     const std::vector<int> fds = {in_r.get(),  out_w.get(), err_w.get(),
@@ -431,7 +431,7 @@ TEST_F(ExecTest, RequestRoundTrip) {
   spec::Process p = ProcessRunning({"a", "b c"});
   p.terminal = true;
   p.user = {1, 2, {3}, 022};
-  ExecRequest in{{123, 456, "/mydocker/x"}, p};
+  ExecRequest in{{123, 456, "/mydocker/x"}, p, /*attach_stdin=*/true};
   absl::StatusOr<ExecRequest> out = DecodeExecRequest(EncodeExecRequest(in));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->target.pid, 123);
@@ -440,6 +440,7 @@ TEST_F(ExecTest, RequestRoundTrip) {
   EXPECT_EQ(out->process.args, p.args);
   EXPECT_TRUE(out->process.terminal);
   EXPECT_EQ(out->process.user.additional_gids, std::vector<uint32_t>{3});
+  EXPECT_TRUE(out->attach_stdin);
   EXPECT_EQ(DecodeExecRequest("{}").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
