@@ -292,7 +292,7 @@ test_it_terminal_is_the_containers_own_pts() {
   # As with Docker (runc opens the pty in the container's devpts), the
   # terminal is /dev/pts/0 of the container's own /dev/pts, so ttyname()
   # finds it there.
-  expect_exit 0 "${PTY[@]}" 'expect=# ' 'send=tty; ls /dev/pts\n' 'expect=/dev/pts/0\r\n0\r\n' \
+  expect_exit 0 "${PTY[@]}" 'expect=# ' 'send=tty; ls -1 /dev/pts\n' 'expect=/dev/pts/0\r\n0\r\nptmx\r\n' \
     'send=exit\n' -- "$MYDOCKER" run -it --rm busybox sh
   expect_eq "termios: restored" "$OUT" "the user's terminal"
 }

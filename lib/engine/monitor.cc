@@ -214,14 +214,21 @@ absl::StatusOr<Running> Monitor::Start() {
 
   Running r;
   runtime::Options options;
-  base::UniqueFd pty_slave, out_w, err_w, in_r;
+  base::UniqueFd console_socket, console_peer, out_w, err_w, in_r;
   if (c.config.tty) {
-    absl::StatusOr<tty::Pty> pty = tty::OpenPty();
-    if (!pty.ok()) return fail(pty.status(), 125);
-    if (o_.size) (void)tty::SetWinsize(pty->master.get(), *o_.size);
-    r.pty_master = std::move(pty->master);
-    pty_slave = std::move(pty->slave);
-    options.stdio.console = pty_slave.get();
+    // The pty comes from the container's own devpts, as with runc's
+    // console socket: inside, `tty` names /dev/pts/0.
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return fail(base::ErrnoStatus(errno, "socketpair"), 125);
+    }
+    console_socket.reset(pair[0]);
+    console_peer.reset(pair[1]);
+    options.stdio.console_socket = console_peer.get();
+    if (o_.size) {
+      sp->process.console_size =
+          spec::ConsoleSize{o_.size->rows, o_.size->cols};
+    }
   } else {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return fail(base::ErrnoStatus(errno, "pipe"), 125);
@@ -273,6 +280,17 @@ absl::StatusOr<Running> Monitor::Start() {
     return fail(process.status(), code);
   }
   r.process = std::move(*process);
+  if (console_socket) {
+    absl::StatusOr<base::UniqueFd> master = runtime::ReceiveConsole(console_socket.get());
+    if (!master.ok()) {
+      (void)runtime::Signal(r.process, SIGKILL);
+      int ws;
+      while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
+      }
+      return fail(master.status(), 125);
+    }
+    r.pty_master = std::move(*master);
+  }
   absl::StatusOr<container::RuntimeState> rs =
       container::ProbeRuntimeState(getpid(), r.process.pid);
   if (rs.ok()) s = container::WriteRuntimeState(o_.root, c.id, *rs);

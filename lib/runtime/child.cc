@@ -348,7 +348,7 @@ void MakeDevices(const ChildPlan& p, int rootfd) {
     }
     Close(dir);
   }
-  if (p.console_dest != nullptr) {
+  if (p.console_dest != nullptr && p.console_socket < 0) {
     int target = OpenInRoot(rootfd, p.console_dest, Create::kFile);
     if (target < 0) Fail(p, Step::kConsoleMount, -target);
     FdPath target_path(target);
@@ -358,6 +358,69 @@ void MakeDevices(const ChildPlan& p, int rootfd) {
     }
     Close(target);
   }
+}
+
+// The console of a Stdio::console_socket: a pty from the container's own
+// devpts (its ptmx, resolved in the root; the devpts was just mounted), the
+// master sent to the caller, the slave made the controlling terminal, 0-2
+// and /dev/console. Before pivot_root, while the rootfs is a path.
+void AllocateConsole(const ChildPlan& p, int rootfd) {
+  int master = OpenResolved(rootfd, "dev/pts/ptmx", O_RDWR | O_NOCTTY);
+  if (master < 0) Fail(p, Step::kConsoleAlloc, errno);
+  int unlock = 0;
+  if (syscall(SYS_ioctl, master, TIOCSPTLCK, &unlock) != 0) {
+    Fail(p, Step::kConsoleAlloc, errno);
+  }
+  if (p.console_rows != 0 && p.console_cols != 0) {
+    struct winsize ws = {};
+    ws.ws_row = p.console_rows;
+    ws.ws_col = p.console_cols;
+    if (syscall(SYS_ioctl, master, TIOCSWINSZ, &ws) != 0) {
+      Fail(p, Step::kConsoleAlloc, errno);
+    }
+  }
+  // The slave through the master: no path lookup the image could redirect.
+  int slave = static_cast<int>(syscall(SYS_ioctl, master, TIOCGPTPEER,
+                                       O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (slave < 0) Fail(p, Step::kConsoleAlloc, errno);
+
+  char byte = 0;
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  for (size_t i = 0; i < sizeof control; ++i) control[i] = 0;
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  char* data = reinterpret_cast<char*>(CMSG_DATA(c));
+  const char* from = reinterpret_cast<const char*>(&master);
+  for (size_t i = 0; i < sizeof(int); ++i) data[i] = from[i];
+  if (syscall(SYS_sendmsg, p.console_socket, &msg, MSG_NOSIGNAL) != 1) {
+    Fail(p, Step::kConsoleAlloc, errno);
+  }
+  Close(master);
+  Close(p.console_socket);
+
+  if (syscall(SYS_ioctl, slave, TIOCSCTTY, 0) != 0) Fail(p, Step::kConsole, errno);
+  for (int fd = 0; fd < 3; ++fd) {
+    if (syscall(SYS_dup3, slave, fd, 0) < 0) Fail(p, Step::kStdio, errno, fd);
+  }
+  int target = OpenInRoot(rootfd, p.console_dest, Create::kFile);
+  if (target < 0) Fail(p, Step::kConsoleMount, -target);
+  // Both fds are of mounts in this mount namespace, so binding by their
+  // /proc/self/fd paths works here.
+  FdPath source(slave);
+  FdPath target_path(target);
+  if (Mount(source.buf, target_path.buf, nullptr, MS_BIND, nullptr) != 0) {
+    Fail(p, Step::kConsoleMount, errno);
+  }
+  Close(target);
+  Close(slave);
 }
 
 // pivot_root(".", ".") stacks the old root on top of the new one, and the
@@ -572,7 +635,10 @@ void Prologue(const ChildPlan& p, GoMessage& go) {
     Fail(p, Step::kUnshareCgroup, errno);
   }
   if (syscall(SYS_setsid) < 0) Fail(p, Step::kSetsid, errno);
-  if (p.console >= 0) {
+  if (p.console_socket >= 0) {
+    // 0-2 come with the pty, once the container's devpts is mounted
+    // (AllocateConsole).
+  } else if (p.console >= 0) {
     if (syscall(SYS_ioctl, p.console, TIOCSCTTY, 0) != 0) {
       Fail(p, Step::kConsole, errno);
     }
@@ -652,6 +718,7 @@ void Prologue(const ChildPlan& p, GoMessage& go) {
     DoMount(p, go, rootfd, static_cast<int>(i));
   }
   MakeDevices(p, rootfd);
+  if (p.console_socket >= 0) AllocateConsole(p, rootfd);
   PivotRoot(p, rootfd);
 
   if (p.readonly_root && PathRemountReadonly("/") != 0) {

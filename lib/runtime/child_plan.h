@@ -98,6 +98,12 @@ struct ChildPlan {
   // All fds here are >= 3, so dup3() onto 0-2 never clobbers one of them.
   int stdio[3] = {-1, -1, -1};
   int console = -1;  // A pty slave, or -1.
+  // Or: a socket to send the master of a pty the child opens from the
+  // container's own devpts (after the mounts) to; its slave becomes the
+  // console. With the window size to give it (0: leave it).
+  int console_socket = -1;
+  unsigned short console_rows = 0;
+  unsigned short console_cols = 0;
 
   const NsJoin* joins = nullptr;
   size_t num_joins = 0;

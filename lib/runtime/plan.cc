@@ -282,6 +282,8 @@ std::string PlannedChild::Describe(Step step, int index) const {
       return absl::StrCat("symlink ", at(symlink_names_));
     case Step::kConsoleMount:
       return "mount the console on \"/dev/console\"";
+    case Step::kConsoleAlloc:
+      return "allocate a pty from the container's /dev/pts/ptmx";
     case Step::kPivotRoot:
       return absl::StrCat("pivot_root to ", Quoted(plan.rootfs));
     case Step::kReadonlyRoot:
@@ -637,7 +639,24 @@ absl::Status PlannedChild::PlanStdio(const spec::Process& proc,
     ASSIGN_OR_RETURN(base::UniqueFd copy, DupAbove2(fd, what));
     return KeepFd(std::move(copy));
   };
-  if (fds.console >= 0) {
+  if (fds.console_socket >= 0) {
+    if (!console_mount) {
+      return absl::InvalidArgumentError(
+          "a console socket needs the container's own /dev/pts");
+    }
+    if (!proc.terminal) {
+      return absl::InvalidArgumentError(
+          "a console socket without process.terminal");
+    }
+    ASSIGN_OR_RETURN(base::UniqueFd sock,
+                     DupAbove2(fds.console_socket, "console socket"));
+    if (proc.console_size) {
+      plan.console_rows = static_cast<unsigned short>(proc.console_size->height);
+      plan.console_cols = static_cast<unsigned short>(proc.console_size->width);
+    }
+    plan.console_dest = Keep("dev/console");
+    plan.console_socket = KeepFd(std::move(sock));
+  } else if (fds.console >= 0) {
     if (!isatty(fds.console)) {
       return absl::InvalidArgumentError("the console is not a terminal");
     }

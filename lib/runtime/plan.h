@@ -38,6 +38,9 @@ struct PlanFds {
   int out = -1;
   int err = -1;
   int console = -1;
+  // Instead of `console`: where the child sends the master of the pty it
+  // makes in the container's devpts (Stdio::console_socket).
+  int console_socket = -1;
 };
 
 // spec.mounts[i].options, split into what mount(2) takes.

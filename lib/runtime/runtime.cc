@@ -132,13 +132,38 @@ absl::Status EncodeCgroupView(const CgroupView& view, GoMessage& go) {
 
 }  // namespace
 
+absl::StatusOr<base::UniqueFd> ReceiveConsole(int socket) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return base::ErrnoStatus(errno, "receive the console");
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (n != 1 || c == nullptr || c->cmsg_level != SOL_SOCKET ||
+      c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+    return absl::InternalError("receive the console: no pty master came");
+  }
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return base::UniqueFd(fd);
+}
+
 absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
   absl::StatusOr<std::unique_ptr<PlannedChild>> planned =
       internal::PlanChild(spec,
                           {.in = options.stdio.in,
                            .out = options.stdio.out,
                            .err = options.stdio.err,
-                           .console = options.stdio.console},
+                           .console = options.stdio.console,
+                           .console_socket = options.stdio.console_socket},
                           options.bundle);
   if (!planned.ok()) return Prefixed(planned.status());
   PlannedChild& pc = **planned;

@@ -39,6 +39,13 @@ struct Stdio {
   // A pty slave: it becomes 0-2, the controlling terminal (the container
   // gets a new session) and /dev/console. in/out/err are then ignored.
   int console = -1;
+  // Or, as runc's --console-socket: a connected socket. The child opens a
+  // new pty from the container's own devpts (so `tty` names /dev/pts/0 in
+  // there), makes its slave 0-2, the controlling terminal and /dev/console,
+  // and sends the master over this socket (SCM_RIGHTS, one byte of data)
+  // before it execs: once Start returns, the master is waiting there
+  // (ReceiveConsole). Needs process.terminal; in/out/err are ignored.
+  int console_socket = -1;
 };
 
 struct Options {
@@ -71,6 +78,9 @@ struct Process {
 // no id maps), joining a mount namespace, no new mount namespace, "shared"
 // rootfs propagation, the runc extensions "rro", "idmap", "tmpcopyup".
 absl::StatusOr<Process> Start(const spec::Spec& spec, Options options);
+
+// The pty master a child sent over a Stdio::console_socket.
+absl::StatusOr<base::UniqueFd> ReceiveConsole(int socket);
 
 // What the child was doing when it failed, and the errno. For the exec
 // step, Docker's convention is exit 127 for ENOENT, 126 otherwise.

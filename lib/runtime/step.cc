@@ -78,6 +78,8 @@ const char* StepName(Step step) {
       return "exec";
     case Step::kProtocol:
       return "protocol";
+    case Step::kConsoleAlloc:
+      return "console";
   }
   return "unknown step";
 }

@@ -53,6 +53,7 @@ enum class Step : int32_t {
   kCapAmbient = 34,  // index: the capability number
   kExec = 35,
   kProtocol = 36,  // the parent's go message was malformed
+  kConsoleAlloc = 37,  // a pty from the container's devpts, sent to the caller
 };
 
 // A short lower-case name: "mount", "pivot_root", "exec".
