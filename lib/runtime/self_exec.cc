@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <signal.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -13,10 +16,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "lib/base/errno_status.h"
+#include "lib/base/file.h"
+#include "lib/base/status_macros.h"
 
 extern char** environ;
 
@@ -26,6 +32,83 @@ namespace {
 bool OnReadonlyMount(int fd) {
   struct statfs st;
   return fstatfs(fd, &st) == 0 && (st.f_flags & ST_RDONLY) != 0;
+}
+
+long FsConfig(int fd, unsigned cmd, const char* key, const void* value,
+              int aux) {
+  return syscall(SYS_fsconfig, fd, cmd, key, value, aux);
+}
+
+// A new, detached, read-only filesystem of type `type` (FSOPEN/FSMOUNT).
+// `configure` sets its parameters before it is created.
+absl::StatusOr<base::UniqueFd> NewMount(
+    const char* type, const std::function<absl::Status(int)>& configure) {
+  base::UniqueFd fs(static_cast<int>(syscall(SYS_fsopen, type, FSOPEN_CLOEXEC)));
+  if (!fs.valid()) return base::ErrnoStatus(errno, "fsopen ", type);
+  RETURN_IF_ERROR(configure(fs.get()));
+  if (FsConfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    return base::ErrnoStatus(errno, "create ", type);
+  }
+  base::UniqueFd mnt(static_cast<int>(
+      syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
+              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)));
+  if (!mnt.valid()) return base::ErrnoStatus(errno, "fsmount ", type);
+  return mnt;
+}
+
+// The binary at `path` (whose stat is `st`) through a private overlayfs
+// whose only layers are its directory and an empty tmpfs (overlayfs wants
+// two lower layers without an upper one): read-only by construction, an
+// inode of its own, never attached anywhere (runc 1.2's exeseal). DataLoss
+// if the name now leads to another file.
+absl::StatusOr<base::UniqueFd> OverlayView(const std::string& path,
+                                           const struct stat& st) {
+  ASSIGN_OR_RETURN(base::UniqueFd empty,
+                   NewMount("tmpfs", [](int) { return absl::OkStatus(); }));
+  base::UniqueFd dir(
+      open(base::Dirname(path).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return base::ErrnoStatus(errno, "open ", base::Dirname(path));
+  ASSIGN_OR_RETURN(base::UniqueFd mnt, NewMount("overlay", [&](int fs) {
+    // The binary's directory on top: a file of its name in the other layer
+    // can never hide it.
+    for (int layer : {dir.get(), empty.get()}) {
+      if (FsConfig(fs, FSCONFIG_SET_FD, "lowerdir+", nullptr, layer) != 0) {
+        return base::ErrnoStatus(errno, "overlayfs layer");
+      }
+    }
+    // Inode numbers are of no interest; spares the kernel's xino notes.
+    FsConfig(fs, FSCONFIG_SET_STRING, "xino", "off", 0);
+    return absl::OkStatus();
+  }));
+  const std::string name = base::Basename(path);
+  base::UniqueFd file(openat(mnt.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!file.valid()) return base::ErrnoStatus(errno, "open ", name, " in overlayfs");
+  // overlayfs has a device of its own; the rest must be the binary's.
+  struct stat got;
+  if (fstat(file.get(), &got) != 0) return base::ErrnoStatus(errno, "stat");
+  if (!S_ISREG(got.st_mode) || got.st_ino != st.st_ino ||
+      got.st_size != st.st_size || got.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+      got.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
+    return absl::DataLossError(
+        absl::StrCat(path, " changed while it was being protected"));
+  }
+  return file;
+}
+
+// The binary through a detached read-only bind mount of it alone.
+absl::StatusOr<base::UniqueFd> BindView(int file) {
+  base::UniqueFd view(static_cast<int>(syscall(
+      SYS_open_tree, file, "",
+      AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!view.valid()) return base::ErrnoStatus(errno, "open_tree");
+  struct mount_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (syscall(SYS_mount_setattr, view.get(), "", AT_EMPTY_PATH, &attr,
+              sizeof attr) != 0) {
+    return base::ErrnoStatus(errno, "mount_setattr");
+  }
+  return view;
 }
 
 // What a failed spawn sends back before the child exits.
@@ -56,32 +139,54 @@ absl::Status ExecProtected(const std::string& exe,
   if (argv.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(what, "empty argv"));
   }
-  base::UniqueFd file(static_cast<int>(syscall(
-      SYS_open_tree, AT_FDCWD, exe.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
-  if (file.valid()) {
-    struct mount_attr attr;
-    memset(&attr, 0, sizeof attr);
-    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (syscall(SYS_mount_setattr, file.get(), "", AT_EMPTY_PATH, &attr,
-                sizeof attr) != 0) {
-      return base::ErrnoStatus(errno, what, "mount_setattr");
+  base::UniqueFd file(open(exe.c_str(), O_PATH | O_CLOEXEC));
+  if (!file.valid()) return base::ErrnoStatus(errno, what, "open");
+  struct stat st;
+  if (fstat(file.get(), &st) != 0) return base::ErrnoStatus(errno, what, "stat");
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, "not a regular file"));
+  }
+  // Where the binary is: a protected process's own file is reachable by no
+  // path (its mount is detached), and already as safe to run as it gets.
+  char real[PATH_MAX];
+  struct stat by_path;
+  const bool reachable = realpath(exe.c_str(), real) != nullptr &&
+                         stat(real, &by_path) == 0 &&
+                         by_path.st_dev == st.st_dev &&
+                         by_path.st_ino == st.st_ino;
+  base::UniqueFd view;
+  if (reachable) {
+    absl::StatusOr<base::UniqueFd> overlay = OverlayView(real, st);
+    if (overlay.ok()) {
+      view = *std::move(overlay);
+    } else if (absl::IsDataLoss(overlay.status())) {
+      return absl::Status(overlay.status().code(),
+                          absl::StrCat(what, overlay.status().message()));
+    } else {
+      // A kernel without overlayfs layers given by fd (before 6.13?): a
+      // read-only bind mount, read-only for good as well, but sharing the
+      // host binary's inode (see the header).
+      absl::StatusOr<base::UniqueFd> bind = BindView(file.get());
+      if (!bind.ok()) {
+        return absl::Status(
+            bind.status().code(),
+            absl::StrCat(what, overlay.status().message(), "; ",
+                         bind.status().message()));
+      }
+      view = *std::move(bind);
     }
+  } else if (OnReadonlyMount(file.get())) {
+    view = std::move(file);
   } else {
-    const int err = errno;
-    // The kernel clones no mount outside the caller's namespace (EINVAL),
-    // such as the detached one a protected process runs from. That file is
-    // as safe to run again as it is.
-    base::UniqueFd same(open(exe.c_str(), O_PATH | O_CLOEXEC));
-    if (err != EINVAL || !same.valid() || !OnReadonlyMount(same.get())) {
-      return base::ErrnoStatus(err, what, "open_tree");
-    }
-    file = std::move(same);
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, "the binary was replaced or removed since it started"));
   }
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  syscall(SYS_execveat, file.get(), "", args.data(), environ, AT_EMPTY_PATH);
+  syscall(SYS_execveat, view.get(), "", args.data(), environ, AT_EMPTY_PATH);
   return base::ErrnoStatus(errno, what, "execveat");
 }
 

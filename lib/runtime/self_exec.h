@@ -19,26 +19,34 @@
 //     ... report s; _exit(125);
 //   }
 //
-// How: open_tree(OPEN_TREE_CLONE) of /proc/self/exe makes a detached bind
-// mount of just that file, mount_setattr() makes it read-only (and nosuid,
-// nodev), and execveat() runs the file through it. The mount is in no mount
-// namespace at all: it costs about 30 us, changes no mount table (nothing
-// for mountinfo watchers to re-read, no copy of the host's mounts, no
-// namespace_sem contention: why runc gave up its temporary mount namespace
-// in 2023), and leaves the process in the caller's mount namespace, so a
-// monitor's later unmounts still act on the host's table. Once the exec has
-// closed the open_tree fd the mount is unmounted, kept alive only by the
-// process's exe reference: the kernel refuses to clone it (open_tree), to
-// remount it or to change its attributes (mount_setattr) from anywhere, so
-// no one, a container with CAP_SYS_ADMIN included, can make it writable
-// again; every write open through it fails with EROFS. Unlike runc 1.2's
-// lower-only overlayfs, /proc/<pid>/map_files/ of the mapped binary also
-// leads only to the read-only mount.
+// How (runc 1.2's exeseal): a private overlayfs whose only layers are the
+// binary's directory and an empty tmpfs (fsopen/fsmount, layers given by
+// fd), mounted nowhere, read-only by construction: overlayfs without an
+// upper layer can write nothing, whatever its mount flags become. The
+// process runs the binary through it (execveat). It costs about 0.15 ms
+// (no copy of the binary), changes no mount table (nothing for mountinfo
+// watchers to re-read, no copy of the host's mounts, no namespace_sem
+// contention: why runc gave up its temporary mount namespaces in 2023) and
+// leaves the process in the caller's mount namespace, so a monitor's later
+// unmounts still act on the host's table. Every write open of the file, by
+// /proc/<pid>/exe or /proc/<pid>/map_files (which shows the overlay file
+// too, Linux 6.7+), fails with EROFS. Each run has an inode of its own: a
+// container hammering write opens at one (each counts a writer for a moment
+// before it is refused) cannot make another exec of mydocker, protected or
+// the host's own, fail with ETXTBSY, as it could through a read-only bind
+// mount of the host's inode.
+//
+// On kernels whose overlayfs takes no layers by fd (older ones), the
+// fallback is such a bind mount: a detached clone (open_tree) made
+// read-only (mount_setattr), which the kernel lets nobody clone or remount
+// again once the exec has closed it (it is then in no namespace), but which
+// shares the host binary's inode.
 //
 // Not defended: kernel bugs that write through page caches (Dirty COW/Pipe
 // class), which only a private copy (runc's memfd) would stop, at the cost
 // of copying the binary on every start. readlink(/proc/self/exe) of a
-// protected process reads "/": find the installed binary some other way.
+// protected process reads "/<name>": find the installed binary some other
+// way.
 #ifndef MYDOCKER_LIB_RUNTIME_SELF_EXEC_H_
 #define MYDOCKER_LIB_RUNTIME_SELF_EXEC_H_
 
@@ -55,15 +63,16 @@ namespace mydocker::runtime {
 
 // Replaces the calling process with the binary at `exe` (resolved like
 // open(2): "/proc/self/exe" is this binary) run as `argv` (argv[0] as given,
-// the environment as it is) from a new, detached, read-only mount of that
-// file. The caller must be single-threaded (typically just forked). Does
-// not return on success. Needs CAP_SYS_ADMIN (root), Linux 5.12
-// (mount_setattr).
+// the environment as it is) from a new, detached, read-only view of that
+// file (see above). The caller must be single-threaded (typically just
+// forked). Does not return on success. Needs CAP_SYS_ADMIN (root), Linux
+// 5.12 (mount_setattr; a recent overlayfs for the better view).
 //
-// A process already running from a read-only mount (a protected process
-// re-executing itself, whose mount the kernel will not clone again) is
-// re-executed from that same file. Errors name the step, with the errno's
-// code: "protect \"/proc/self/exe\": mount_setattr: Invalid argument".
+// A protected process re-executing itself (its binary reachable by no path)
+// is re-executed from that same read-only file. FailedPrecondition if the
+// binary was replaced or removed since this process started; DataLoss if it
+// changed while being protected. Other errors name the step, with the
+// errno's code: "protect \"/proc/self/exe\": open_tree: ...".
 absl::Status ExecProtected(const std::string& exe,
                            const std::vector<std::string>& argv);
 

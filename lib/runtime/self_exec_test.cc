@@ -14,7 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -50,6 +52,11 @@ std::string Field(const std::string& out, const std::string& key) {
     }
   }
   return "<missing " + key + ">";
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  absl::StatusOr<std::string> s = base::ReadFile(path, 1 << 20);
+  return s.ok() ? *s : "";
 }
 
 int WaitFor(pid_t pid) {
@@ -154,6 +161,20 @@ TEST_F(SelfExecTest, ProtectedBinaryIsReadOnlyEvenAfterItExits) {
   struct statfs st;
   ASSERT_EQ(fstatfs(held.get(), &st), 0);
   EXPECT_NE(st.f_flags & ST_RDONLY, 0u);
+  // And one of its mapping of the binary (/proc/<pid>/map_files): on
+  // overlayfs the mapping is of the file below, which must not show.
+  std::string map_file;
+  for (absl::string_view line : absl::StrSplit(
+           ReadFileOrEmpty(absl::StrCat("/proc/", run.pid, "/maps")), '\n')) {
+    if (absl::EndsWith(line, "self_exec_tool")) {
+      map_file = absl::StrCat("/proc/", run.pid, "/map_files/",
+                              line.substr(0, line.find(' ')));
+      break;
+    }
+  }
+  ASSERT_NE(map_file, "");
+  base::UniqueFd held_map(open(map_file.c_str(), O_PATH | O_CLOEXEC));
+  ASSERT_TRUE(held_map.valid()) << map_file << ": " << errno;
   const std::string reopen = absl::StrCat("/proc/self/fd/", held.get());
   base::UniqueFd early(open(reopen.c_str(), O_WRONLY | O_CLOEXEC));
   EXPECT_FALSE(early.valid());
@@ -170,15 +191,66 @@ TEST_F(SelfExecTest, ProtectedBinaryIsReadOnlyEvenAfterItExits) {
   EXPECT_EQ(Field(out, "fds"), "0 1 2");
 
   // Nothing runs the tool any more: only the mount stands in the way.
-  for (int flags : {O_WRONLY, O_RDWR, O_WRONLY | O_TRUNC, O_WRONLY | O_APPEND}) {
-    base::UniqueFd late(open(reopen.c_str(), flags | O_CLOEXEC));
-    EXPECT_FALSE(late.valid()) << flags;
-    EXPECT_EQ(errno, EROFS) << flags;
+  for (const std::string& path :
+       {reopen, absl::StrCat("/proc/self/fd/", held_map.get())}) {
+    for (int flags :
+         {O_WRONLY, O_RDWR, O_WRONLY | O_TRUNC, O_WRONLY | O_APPEND}) {
+      base::UniqueFd late(open(path.c_str(), flags | O_CLOEXEC));
+      EXPECT_FALSE(late.valid()) << path << " " << flags;
+      EXPECT_EQ(errno, EROFS) << path << " " << flags;
+    }
   }
   // Nor can the mount be made writable again from here.
   EXPECT_NE(mount(nullptr, reopen.c_str(), nullptr,
                   MS_REMOUNT | MS_BIND, nullptr),
             0);
+}
+
+// A container holding an fd of a protected binary keeps trying to open it
+// for writing. Each try is refused, but the kernel counts a writer for a
+// moment first: were that the host binary's own inode, every exec of it
+// meanwhile could fail with ETXTBSY. Each protected run has an inode of its
+// own (a private overlayfs), so neither the next protected run nor a plain
+// exec of the host binary notices.
+TEST_F(SelfExecTest, WriteAttemptsOnAProtectedBinaryDisturbNoOtherExec) {
+  ToolRun victim = Start({"report", "wait"}, /*protect=*/true);
+  char c;
+  ASSERT_EQ(read(victim.out.get(), &c, 1), 1);
+  base::UniqueFd held(open(absl::StrCat("/proc/", victim.pid, "/exe").c_str(),
+                           O_PATH | O_CLOEXEC));
+  ASSERT_TRUE(held.valid());
+  struct stat host, protected_st;
+  ASSERT_EQ(stat(ToolPath().c_str(), &host), 0);
+  ASSERT_EQ(fstat(held.get(), &protected_st), 0);
+  EXPECT_NE(protected_st.st_dev, host.st_dev);
+
+  std::atomic<bool> stop{false};
+  std::atomic<long> tries{0};
+  std::thread attacker([&] {
+    const std::string path = absl::StrCat("/proc/self/fd/", held.get());
+    while (!stop) {
+      int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) close(fd);
+      ++tries;
+    }
+  });
+  int failures = 0;
+  for (int i = 0; i < 100; ++i) {
+    for (bool protect : {true, false}) {
+      ToolRun run = Start({"report"}, protect);
+      std::string out = ReadAll(run.out.get());
+      if (WaitFor(run.pid) != 0 || Field(out, "protected") != (protect ? "1" : "0")) {
+        ++failures;
+      }
+    }
+  }
+  stop = true;
+  attacker.join();
+  EXPECT_GT(tries.load(), 1000);
+  EXPECT_EQ(failures, 0);
+  victim.in.reset();
+  ReadAll(victim.out.get());
+  EXPECT_EQ(WaitFor(victim.pid), 0);
 }
 
 TEST_F(SelfExecTest, AProtectedProcessCanReexecuteItselfProtected) {
@@ -229,8 +301,8 @@ TEST_F(SelfExecTest, SpawnReportsAFailedExec) {
   absl::StatusOr<Spawned> s = SpawnProtected({"x"}, options);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kNotFound) << s.status();
   EXPECT_EQ(s.status().message(),
-            "spawn x: protect \"/nonexistent/mydocker\": open_tree: No such "
-            "file or directory");
+            "spawn x: protect \"/nonexistent/mydocker\": open: No such file "
+            "or directory");
 }
 
 }  // namespace
