@@ -106,6 +106,11 @@ void DropLockFile(const std::string& root, const std::string& id) {
 Store::Store(std::string root, StoreOptions options)
     : root_(std::move(root)), options_(std::move(options)) {}
 
+absl::Status Store::SaveStateLocked(const Container& c) {
+  return base::WriteFileAtomic(ConfigPath(root_, c.id), SerializeConfigV2(c),
+                               0600, base::Durability::kAtomicOnly);
+}
+
 absl::Status Store::WriteRecords(const Container& c) const {
   RETURN_IF_ERROR(base::WriteFileAtomic(
       HostConfigPath(root_, c.id), SerializeHostConfig(c.host_config), 0644));
@@ -443,7 +448,9 @@ absl::Status Store::Remove(absl::string_view ref) {
   // turns a RemovalInProgress it finds at startup into Dead, too).
   c.state.removal_in_progress = true;
   c.state.dead = true;
-  RETURN_IF_ERROR(WriteRecords(c));
+  // Only the state changed, and a crash that loses this write leaves a
+  // stopped container whose removal can simply be asked for again.
+  RETURN_IF_ERROR(SaveStateLocked(c));
   RETURN_IF_ERROR(RemoveEverything(c.id));
   DropLockFile(root_, c.id);  // Waiters re-check and find it gone.
   return absl::OkStatus();

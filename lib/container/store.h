@@ -152,6 +152,13 @@ class Store {
   absl::StatusOr<base::FileLock> LockContainer(absl::string_view id);
   // Save without taking the lock: the caller holds it.
   absl::Status SaveLocked(const Container& c);
+  // Saves a change of `c`'s state alone (a start, an exit: config.v2.json,
+  // whose other fields and hostconfig.json are as created), atomically but
+  // without fsync: these change at every start and exit, and a crash that
+  // loses one leaves an earlier state that the next command repairs as it
+  // repairs any stale record (a "running" one from before a reboot exits
+  // with 255). The caller holds the lock.
+  absl::Status SaveStateLocked(const Container& c);
 
   // `docker rm` without -f: refuses a running container (FailedPrecondition
   // "You cannot remove a running container <id>. Stop the container before

@@ -165,7 +165,7 @@ void Monitor::UndoStart(container::Container& c,
   if (mounted) (void)store_.UnmountRootfs(c);
   // dockerd records 127/126 for the command, 128 for any other failure.
   container::SetStartFailed(c, message, exit_code == 125 ? 0 : exit_code);
-  (void)store_.SaveLocked(c);
+  (void)store_.SaveStateLocked(c);
 }
 
 absl::StatusOr<Running> Monitor::Start() {
@@ -302,7 +302,7 @@ absl::StatusOr<Running> Monitor::Start() {
     return fail(rs.ok() ? s : rs.status(), 125);
   }
   container::SetRunning(c, r.process.pid, absl::Now());
-  s = store_.SaveLocked(c);
+  s = store_.SaveStateLocked(c);
   if (!s.ok()) {
     (void)runtime::Signal(r.process, SIGKILL);
     int ws;
@@ -511,7 +511,7 @@ void Monitor::Finish(Running& r) {
       absl::StatusOr<container::Container> c = store_.LoadById(o_.id);
       if (c.ok()) {
         container::SetStopped(*c, exit_status, oom, absl::Now());
-        (void)store_.SaveLocked(*c);
+        (void)store_.SaveStateLocked(*c);
         auto_remove = c->host_config.auto_remove;
         anonymous_volumes = AnonymousVolumes(*c);
       }
