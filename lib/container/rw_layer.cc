@@ -337,7 +337,8 @@ absl::StatusOr<RootfsPaths> GetRootfsPaths(const std::string& root,
   return p;
 }
 
-std::string OverlayMountData(const RootfsPaths& p, bool relative) {
+std::string OverlayMountData(const RootfsPaths& p, bool relative,
+                             bool volatile_upper) {
   auto rel = [&](const std::string& path) -> std::string {
     if (!relative) return path;
     absl::string_view v = path;
@@ -346,7 +347,8 @@ std::string OverlayMountData(const RootfsPaths& p, bool relative) {
   };
   std::vector<std::string> lower;
   for (const std::string& l : p.lower_dirs) lower.push_back(rel(l));
-  return absl::StrCat(KernelHasOverlayIndex() ? "index=off," : "",
+  return absl::StrCat(volatile_upper ? "volatile," : "",
+                      KernelHasOverlayIndex() ? "index=off," : "",
                       "lowerdir=", absl::StrJoin(lower, ":"),
                       ",upperdir=", rel(p.upper_dir),
                       ",workdir=", rel(p.work_dir));
@@ -359,14 +361,14 @@ bool IsRootfsMounted(const RootfsPaths& p) {
   return merged.st_dev != parent.st_dev;
 }
 
-absl::Status MountRootfs(const RootfsPaths& p) {
+absl::Status MountRootfs(const RootfsPaths& p, bool volatile_upper) {
   if (IsRootfsMounted(p)) {
     return absl::FailedPreconditionError(
         absl::StrCat(p.merged_dir, " is already mounted"));
   }
   if (!Exists(p.merged_dir)) RETURN_IF_ERROR(MakeDir(p.merged_dir, 0700));
   const size_t limit = static_cast<size_t>(sysconf(_SC_PAGESIZE)) - 1;
-  std::string data = OverlayMountData(p, /*relative=*/false);
+  std::string data = OverlayMountData(p, /*relative=*/false, volatile_upper);
   if (data.size() <= limit) {
     if (mount("overlay", p.merged_dir.c_str(), "overlay", 0, data.c_str()) <
         0) {
@@ -374,7 +376,7 @@ absl::Status MountRootfs(const RootfsPaths& p) {
     }
     return absl::OkStatus();
   }
-  data = OverlayMountData(p, /*relative=*/true);
+  data = OverlayMountData(p, /*relative=*/true, volatile_upper);
   if (data.size() > limit) {
     return absl::InvalidArgumentError(absl::StrCat(
         "mount ", p.merged_dir, ": too many layers: the overlay options are ",

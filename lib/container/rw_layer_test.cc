@@ -272,6 +272,24 @@ TEST_F(MountTest, MergedShowsImageAndInitLayerThenUnmountsClean) {
   EXPECT_EQ(Read(p->upper_dir + "/new"), "x");
 }
 
+TEST_F(MountTest, VolatileUpperForContainersThatDieWithTheirLayer) {
+  std::string root = NewTempDir("mnt");
+  absl::StatusOr<TestImage> img = MakeImage(root, kBusybox);
+  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_TRUE(CreateRwLayer(root, kId, img->chain_ids.back()).ok());
+  absl::StatusOr<RootfsPaths> p = GetRootfsPaths(root, kId);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(absl::StartsWith(OverlayMountData(*p, false, true), "volatile,"));
+  EXPECT_FALSE(absl::StrContains(OverlayMountData(*p, false, false), "volatile"));
+  ASSERT_TRUE(MountRootfs(*p, /*volatile_upper=*/true).ok());
+  std::string mountinfo = Read("/proc/self/mountinfo");
+  EXPECT_TRUE(absl::StrContains(mountinfo, "volatile")) << mountinfo;
+  ASSERT_TRUE(base::WriteFileAtomic(p->merged_dir + "/new", "x", 0644).ok());
+  EXPECT_EQ(Read(p->upper_dir + "/new"), "x");
+  ASSERT_TRUE(UnmountRootfs(*p).ok());
+  EXPECT_FALSE(MountedAt(p->merged_dir));
+}
+
 TEST_F(MountTest, ManyLayersUseRelativePathsLikeDockerd) {
   // Enough layers that absolute lowerdirs overflow a page.
   std::string root = NewTempDir(std::string(60, 'p'));

@@ -462,7 +462,8 @@ absl::StatusOr<RootfsPaths> Store::GetRootfsPaths(const Container& c) const {
 
 absl::Status Store::MountRootfs(const Container& c) const {
   ASSIGN_OR_RETURN(RootfsPaths p, GetRootfsPaths(c));
-  return container::MountRootfs(p);
+  // A --rm container's upper layer never outlives it: no syncs for it.
+  return container::MountRootfs(p, /*volatile_upper=*/c.host_config.auto_remove);
 }
 
 absl::Status Store::UnmountRootfs(const Container& c) const {
