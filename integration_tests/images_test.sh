@@ -69,6 +69,9 @@ test_tag_and_inspect() {
   expect_contains "$OUT" '        "Id": "sha256:'  # Docker's 4-space indent.
   expect_exit 1 "$MYDOCKER" inspect mybox:v1 nosuch
   expect_eq 1 "$(jq length <<< "$OUT")" "found ones still printed"
+  # As `docker inspect`: without --type it looks for a container too.
+  expect_contains "$ERR" "No such object: nosuch"
+  expect_exit 1 "$MYDOCKER" inspect --type image mybox:v1 nosuch
   expect_contains "$ERR" "No such image: nosuch:latest"
   expect_exit 1 "$MYDOCKER" tag $BB "mybox@sha256:$(printf 'a%.0s' {1..64})"
   expect_exit 1 "$MYDOCKER" tag nosuch mybox:v2
