@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -642,6 +643,57 @@ TEST_F(RuntimeTest, Console) {
       o.Get("stat"),
       absl::StrFormat("/dev/console char %u:%u %o", major(slave_st.st_rdev),
                       minor(slave_st.st_rdev), slave_st.st_mode & 07777));
+}
+
+TEST_F(RuntimeTest, ConsoleSocketGivesAPtyFromTheContainersDevpts) {
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  base::UniqueFd ours(pair[0]), theirs(pair[1]);
+  spec::Spec spec = DefaultSpec();
+  spec.process.terminal = true;
+  spec.process.console_size = spec::ConsoleSize{40, 100};
+  spec.process.args = {"/bin/probe", "report", "stat:/dev/console",
+                       "stat:/dev/pts/0", "winsize"};
+  Options options;
+  options.stdio.console_socket = theirs.get();
+  absl::StatusOr<Process> p = runtime::Start(spec, std::move(options));
+  ASSERT_TRUE(p.ok()) << p.status();
+  theirs.reset();
+  absl::StatusOr<base::UniqueFd> master = ReceiveConsole(ours.get());
+  ASSERT_TRUE(master.ok()) << master.status();
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(master->get(), buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+  }
+  absl::StatusOr<int> w = Wait(*p);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(WEXITSTATUS(*w), 0) << out;
+  Output o(out);
+  EXPECT_EQ(o.Get("tty"), "1 1");  // A tty, and our controlling one.
+  EXPECT_EQ(o.Get("sid"), "1");
+  // pty 0 of the container's own devpts (a new instance), on /dev/console
+  // too, with the size the spec asked for.
+  std::vector<std::string> stats = o.All("stat");
+  ASSERT_EQ(stats.size(), 2u) << out;
+  EXPECT_TRUE(absl::StartsWith(stats[0], "/dev/console char 136:0 ")) << stats[0];
+  EXPECT_TRUE(absl::StartsWith(stats[1], "/dev/pts/0 char 136:0 ")) << stats[1];
+  EXPECT_EQ(o.Get("winsize"), "40 100");
+  // Nothing more comes over the socket.
+  EXPECT_FALSE(ReceiveConsole(ours.get()).ok());
+}
+
+TEST_F(RuntimeTest, ConsoleSocketNeedsATerminalProcess) {
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  base::UniqueFd ours(pair[0]), theirs(pair[1]);
+  spec::Spec spec = DefaultSpec();
+  spec.process.args = {"/bin/probe", "report"};
+  Options options;
+  options.stdio.console_socket = theirs.get();
+  absl::StatusOr<Process> p = runtime::Start(spec, std::move(options));
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << p.status();
 }
 
 }  // namespace
