@@ -95,8 +95,12 @@ absl::StatusOr<int> RunAttachClient(base::UniqueFd stream, bool tty,
       RETURN_IF_ERROR(WriteAll(stream.get(), EncodeFrame(FrameType::kResize,
                                                          ResizePayload(*ws))));
     }
-    ASSIGN_OR_RETURN(tty::RawMode r, tty::RawMode::Enter(STDIN_FILENO));
-    raw.emplace(std::move(r));
+    // Raw only when the keys go to the container (-i), as docker does:
+    // with -t alone, ^C stays this terminal's.
+    if (forward_stdin) {
+      ASSIGN_OR_RETURN(tty::RawMode r, tty::RawMode::Enter(STDIN_FILENO));
+      raw.emplace(std::move(r));
+    }
   }
   // The signals this command relays arrive on a signalfd, so they never
   // interrupt it half-way (and the terminal is always restored).

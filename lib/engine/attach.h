@@ -67,8 +67,8 @@ class FrameReader {
 
 // What the attached command does with the stream: copies the container's
 // output to its stdout/stderr, its own stdin (if `forward_stdin`) to the
-// container, with `tty` the terminal in raw mode and its size (at start
-// and on SIGWINCH); without `tty`, the signals a user sends (INT, TERM,
+// container, with `tty` its size (at start and on SIGWINCH) and, when
+// forwarding stdin, the terminal in raw mode; without `tty`, the signals a user sends (INT, TERM,
 // HUP, QUIT, USR1, USR2) to the container (`sig_proxy`). Returns the
 // container's exit status, or an error if the monitor went away without
 // sending one.
