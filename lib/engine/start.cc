@@ -2,10 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <vector>
@@ -25,30 +22,6 @@ constexpr char kExitCodePayload[] = "mydocker.dev/exit-code";
 // The monitor's fds: 3 the report pipe, 4 the attach stream.
 constexpr int kReportFd = 3;
 constexpr int kAttachFd = 4;
-
-[[noreturn]] void ExecMonitor(const std::vector<std::string>& argv, int report,
-                              int attach) {
-  // Its own session: the user's terminal and its signals (^C, hangup) are
-  // not the monitor's business.
-  setsid();
-  // fds 3/4 from the caller's fds, whatever numbers those have.
-  int r = fcntl(report, F_DUPFD_CLOEXEC, 10);
-  int a = attach >= 0 ? fcntl(attach, F_DUPFD_CLOEXEC, 10) : -1;
-  if (r < 0 || dup2(r, kReportFd) < 0) _exit(125);
-  if (a >= 0 && dup2(a, kAttachFd) < 0) _exit(125);
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) _exit(125);
-  for (int fd = 0; fd < 3; ++fd) dup2(null, fd);
-  // Nothing else of the caller's (its shell's fds included) reaches the
-  // monitor, and so the container.
-  syscall(SYS_close_range, a >= 0 ? kAttachFd + 1 : kReportFd + 1, ~0U, 0);
-  // From a read-only mount of this binary: the container this monitor
-  // starts must never reach a writable host binary (CVE-2019-5736).
-  absl::Status s = runtime::ExecSelfProtected(argv);
-  dprintf(kReportFd, "err 125 start the monitor: %s\n",
-          std::string(s.message()).c_str());
-  _exit(125);
-}
 
 }  // namespace
 
@@ -88,23 +61,20 @@ absl::StatusOr<Started> StartContainer(const std::string& root,
   }
   argv.push_back(id);
 
-  // Fork twice so the monitor is nobody's child here: it outlives this
-  // command and nothing has to reap it.
-  pid_t pid = fork();
-  if (pid < 0) return base::ErrnoStatus(errno, "fork");
-  if (pid == 0) {
-    pid_t grandchild = fork();
-    if (grandchild != 0) _exit(grandchild < 0 ? 1 : 0);
-    ExecMonitor(argv, report_w.get(), stream_peer.get());
+  // Its own session (the user's terminal and its signals are not its
+  // business), nothing of ours but fds 3 and 4, and run from a read-only
+  // mount of this binary: the container this monitor starts must never
+  // reach a writable host binary (CVE-2019-5736). It outlives this command,
+  // which never reaps it; once we exit, init does.
+  runtime::SpawnOptions spawn;
+  spawn.fds = {-1, -1, -1, report_w.get()};
+  if (options.attach) spawn.fds.push_back(stream_peer.get());
+  absl::StatusOr<runtime::Spawned> spawned = runtime::SpawnProtected(argv, spawn);
+  if (!spawned.ok()) {
+    return WithExitCode(spawned.status(), 125);
   }
   report_w.reset();
   stream_peer.reset();
-  int ws = 0;
-  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-    return absl::InternalError("could not fork the container's monitor");
-  }
   std::string line;
   char buf[4096];
   while (true) {
