@@ -13,6 +13,7 @@
 #include "lib/base/file.h"
 #include "lib/container/store.h"
 #include "lib/engine/attach.h"
+#include "lib/engine/container_spec.h"
 #include "lib/engine/lifecycle.h"
 #include "lib/engine/monitor.h"
 #include "lib/engine/run_flags.h"
@@ -67,6 +68,12 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
   }
   if (!image_id.ok()) {
     rc = inv.Fail(image_id.status(), kExitUsage);
+    return std::nullopt;
+  }
+  // What dockerd refuses at create (a 1k memory limit...) is refused
+  // before anything is made.
+  if (absl::Status s = engine::VerifyCreate(req->config, req->host_config); !s.ok()) {
+    rc = inv.Fail(s, kExitUsage);
     return std::nullopt;
   }
   container::Store store(inv.root(), engine::RuntimeStoreOptions());

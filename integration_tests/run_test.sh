@@ -208,6 +208,16 @@ test_exit_statuses() {
   expect_eq "" "$(root_mounts)" "mounts under the data root"
 }
 
+test_settings_dockerd_refuses_at_create_leave_no_container() {
+  fresh_root
+  expect_exit 125 md run --name tiny -m 1k busybox true
+  expect_eq "mydocker run: Minimum memory limit allowed is 6MB" "$ERR" "the error"
+  expect_exit 125 md create --name badcap --cap-add NOPE busybox true
+  expect_contains "$ERR" "NOPE"
+  expect_ok md ps -a -q
+  expect_eq "" "$OUT" "containers left"
+}
+
 test_run_options_reach_the_process() {
   fresh_root
   mkdir vol

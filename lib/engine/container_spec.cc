@@ -71,6 +71,16 @@ absl::StatusOr<std::pair<spec::ImageConfig, spec::RunOptions>> BuilderInputs(
   return std::make_pair(std::move(image), std::move(run));
 }
 
+absl::Status VerifyCreate(const container::Config& config,
+                          const container::HostConfig& host_config) {
+  container::Container c;
+  c.config = config;
+  c.host_config = host_config;
+  ASSIGN_OR_RETURN(auto inputs, BuilderInputs(c));
+  ASSIGN_OR_RETURN(spec::HostFeatures host, spec::DetectHostFeatures());
+  return spec::CheckRunOptions(inputs.second, host);
+}
+
 std::string CgroupPath(const std::string& id) {
   return absl::StrCat("/mydocker/", id);
 }

@@ -28,6 +28,11 @@ namespace mydocker::engine {
 absl::StatusOr<std::pair<spec::ImageConfig, spec::RunOptions>> BuilderInputs(
     const container::Container& c);
 
+// dockerd's create-time checks (spec::CheckRunOptions) of a container
+// about to be created with `config` and `host_config`, on this host.
+absl::Status VerifyCreate(const container::Config& config,
+                          const container::HostConfig& host_config);
+
 // The cgroup of container `id`, relative to each hierarchy's root.
 std::string CgroupPath(const std::string& id);
 

@@ -68,6 +68,14 @@ TEST(BuilderInputsTest, RefusesAnUnknownSecurityOption) {
   EXPECT_FALSE(BuilderInputs(c).ok());
 }
 
+TEST(VerifyCreateTest, RefusesWhatCouldNeverStart) {
+  container::Container c = Sample();
+  EXPECT_TRUE(VerifyCreate(c.config, c.host_config).ok());
+  c.host_config.memory = 1024;
+  absl::Status s = VerifyCreate(c.config, c.host_config);
+  EXPECT_EQ(s.message(), "Minimum memory limit allowed is 6MB") << s;
+}
+
 TEST(CgroupPathTest, UnderMydocker) {
   EXPECT_EQ(CgroupPath("abc"), "/mydocker/abc");
 }

@@ -397,6 +397,19 @@ absl::Status ApplySecurityOpt(absl::string_view opt, RunOptions& run) {
       absl::StrCat("invalid --security-opt 2: \"", opt, "\""));
 }
 
+absl::Status CheckRunOptions(const RunOptions& run, const HostFeatures& host) {
+  Resources resources;
+  RETURN_IF_ERROR(SetResources(run, host, resources));
+  RETURN_IF_ERROR(TweakCapabilities(run.cap_add, run.cap_drop, run.privileged,
+                                    host.cap_last_cap)
+                      .status());
+  for (const std::string& value : run.tmpfs) {
+    ASSIGN_OR_RETURN(TmpfsMount t, ParseTmpfs(value));
+    RETURN_IF_ERROR(t.ToSpecMount().status());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Spec> Build(const ImageConfig& image, const RunOptions& run,
                            const Paths& paths, const HostFeatures& host) {
   RETURN_IF_ERROR(CheckPaths(paths, run));

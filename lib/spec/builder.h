@@ -168,6 +168,13 @@ struct Paths {
 absl::StatusOr<Spec> Build(const ImageConfig& image, const RunOptions& run,
                            const Paths& paths, const HostFeatures& host);
 
+// The checks dockerd makes when a container is created
+// (daemon_unix.go verifyPlatformContainerSettings), without a rootfs: the
+// resources, the capabilities, the tmpfs mounts. Build makes them again;
+// running them first keeps a create that could never start from being
+// stored. Build's errors for those parts.
+absl::Status CheckRunOptions(const RunOptions& run, const HostFeatures& host);
+
 // Build with DetectHostFeatures().
 absl::StatusOr<Spec> Build(const ImageConfig& image, const RunOptions& run,
                            const Paths& paths);

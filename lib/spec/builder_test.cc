@@ -478,6 +478,23 @@ TEST_F(BuilderTest, PrivilegedGetsOnlyTheBoundingSetThereIs) {
   EXPECT_THAT(s.process.capabilities.bounding, Contains("CAP_SYS_RESOURCE"));
 }
 
+TEST_F(BuilderTest, CheckRunOptionsRefusesWhatBuildWouldAtCreateTime) {
+  EXPECT_TRUE(CheckRunOptions(run_, host_).ok());
+  RunOptions bad = run_;
+  bad.memory = 1024;
+  EXPECT_EQ(CheckRunOptions(bad, host_).message(),
+            "Minimum memory limit allowed is 6MB");
+  bad = run_;
+  bad.cap_add = {"CAP_NOPE"};
+  EXPECT_EQ(CheckRunOptions(bad, host_).code(), absl::StatusCode::kInvalidArgument);
+  bad = run_;
+  bad.tmpfs = {"relative"};
+  EXPECT_EQ(CheckRunOptions(bad, host_).code(), absl::StatusCode::kInvalidArgument);
+  bad = run_;
+  bad.nano_cpus = 64'000'000'000;  // host_ has 4
+  EXPECT_FALSE(CheckRunOptions(bad, host_).ok());
+}
+
 TEST_F(BuilderTest, PrivilegedGetsTheHostsDevices) {
   run_.privileged = true;
   host_.dev_dir = "/dev";
