@@ -1,0 +1,195 @@
+#include "lib/nat/apply.h"
+
+#include <fcntl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/const_init.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "lib/base/file.h"
+#include "lib/base/file_lock.h"
+#include "lib/base/status_macros.h"
+#include "lib/base/unique_fd.h"
+#include "lib/nat/nft.h"
+#include "lib/nat/rules.h"
+
+namespace mydocker::nat {
+namespace {
+
+ABSL_CONST_INIT absl::Mutex lock_path_mutex(absl::kConstInit);
+
+// SetLockPathForTest's path; empty for kDefaultLockPath.
+std::string& LockPathOverride() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_path_mutex) {
+  static std::string* path = new std::string();
+  return *path;
+}
+
+constexpr char kTableHeader[] = "table ip mydocker";
+
+std::string LockPath() {
+  absl::MutexLock lock(&lock_path_mutex);
+  const std::string& path = LockPathOverride();
+  return path.empty() ? kDefaultLockPath : path;
+}
+
+absl::StatusOr<base::FileLock> Lock() {
+  const std::string path = LockPath();
+  RETURN_IF_ERROR(base::MakeDirs(base::Dirname(path), 0700));
+  return base::FileLock::Acquire(path, base::FileLock::kExclusive);
+}
+
+// `list tables ip` prints one "table ip NAME" line per table: the cheapest
+// question nft answers (no chains, rules or elements are fetched).
+absl::StatusOr<bool> TableExists() {
+  ASSIGN_OR_RETURN(std::string out, NftOutput("list tables ip", "list tables"));
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (absl::StripAsciiWhitespace(line) == kTableHeader) return true;
+  }
+  return false;
+}
+
+// The chains of our table; nullopt if there is no table.
+// `list chains ip` prints every ip table as "table ip NAME {", then a
+// "chain NAME {" ... "}" pair per chain, then "}".
+absl::StatusOr<std::optional<std::vector<std::string>>> OurChains() {
+  ASSIGN_OR_RETURN(std::string out, NftOutput("list chains ip", "list chains"));
+  std::vector<std::string> chains;
+  bool ours = false, seen = false;
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    absl::string_view t = absl::StripAsciiWhitespace(line);
+    if (absl::StartsWith(line, "table ")) {
+      ours = t == absl::StrCat(kTableHeader, " {");
+      seen |= ours;
+    } else if (ours && absl::ConsumePrefix(&t, "chain ") &&
+               absl::ConsumeSuffix(&t, " {")) {
+      chains.emplace_back(t);
+    }
+  }
+  if (!seen) return std::nullopt;
+  return chains;
+}
+
+// Callers hold the lock.
+absl::Status EnsureSkeletonLocked() {
+  ASSIGN_OR_RETURN(bool exists, TableExists());
+  if (exists) return absl::OkStatus();
+  return RunNft(SkeletonScript(), "create table ip mydocker");
+}
+
+// Runs the steps of an idempotent removal as one transaction. If that fails
+// because some element's key now holds another value (someone else's, which
+// the add-then-delete refuses to touch), runs them one by one, skipping
+// those. Callers hold the lock and know the table exists.
+absl::Status RunRemoval(const std::vector<std::string>& steps,
+                        absl::string_view what) {
+  absl::Status all = RunNft(absl::StrJoin(steps, ""), what);
+  if (!absl::IsAlreadyExists(all)) return all;
+  for (const std::string& step : steps) {
+    absl::Status s = RunNft(step, what);
+    if (!s.ok() && !absl::IsAlreadyExists(s)) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::string PortsString(const std::vector<PortRule>& ports) {
+  return absl::StrJoin(ports, ", ", [](std::string* out, const PortRule& p) {
+    absl::StrAppend(out, PortRuleString(p));
+  });
+}
+
+// Writes "1" to a sysctl file under /proc/sys.
+absl::Status WriteOne(const std::string& path) {
+  ASSIGN_OR_RETURN(base::UniqueFd fd, base::OpenFile(path, O_WRONLY));
+  return base::WriteAll(fd.get(), "1\n", path);
+}
+
+}  // namespace
+
+void SetLockPathForTest(std::string path) {
+  absl::MutexLock lock(&lock_path_mutex);
+  LockPathOverride() = std::move(path);
+}
+
+absl::Status EnsureSkeleton() {
+  ASSIGN_OR_RETURN(base::FileLock lock, Lock());
+  return EnsureSkeletonLocked();
+}
+
+absl::Status AddNetwork(const NetworkRules& n) {
+  ASSIGN_OR_RETURN(std::string script, AddNetworkScript(n));
+  ASSIGN_OR_RETURN(base::FileLock lock, Lock());
+  RETURN_IF_ERROR(EnsureSkeletonLocked());
+  return RunNft(script, absl::StrCat("add network ", n.id.substr(0, 12), " (",
+                                     n.bridge, ", ", n.subnet, ")"));
+}
+
+absl::Status RemoveNetwork(const NetworkRules& n) {
+  ASSIGN_OR_RETURN(std::vector<std::string> steps, RemoveNetworkSteps(n));
+  ASSIGN_OR_RETURN(base::FileLock lock, Lock());
+  ASSIGN_OR_RETURN(bool exists, TableExists());
+  if (!exists) return absl::OkStatus();
+  return RunRemoval(steps, absl::StrCat("remove network ", n.id.substr(0, 12)));
+}
+
+absl::Status AddPorts(const std::vector<PortRule>& ports) {
+  ASSIGN_OR_RETURN(std::string script, AddPortsScript(ports));
+  if (script.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(base::FileLock lock, Lock());
+  RETURN_IF_ERROR(EnsureSkeletonLocked());
+  return RunNft(script, absl::StrCat("publish ", PortsString(ports)));
+}
+
+absl::Status RemovePorts(const std::vector<PortRule>& ports) {
+  ASSIGN_OR_RETURN(std::vector<std::string> steps, RemovePortsSteps(ports));
+  if (steps.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(base::FileLock lock, Lock());
+  ASSIGN_OR_RETURN(bool exists, TableExists());
+  if (!exists) return absl::OkStatus();
+  return RunRemoval(steps, absl::StrCat("unpublish ", PortsString(ports)));
+}
+
+absl::Status EnableIpForwarding() {
+  constexpr char kPath[] = "/proc/sys/net/ipv4/ip_forward";
+  ASSIGN_OR_RETURN(std::string value, base::ReadFile(kPath, 64));
+  if (absl::StripAsciiWhitespace(value) != "0") return absl::OkStatus();
+  return WriteOne(kPath);
+}
+
+absl::Status SetRouteLocalnet(absl::string_view ifname) {
+  if (!IsValidIfname(ifname)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("route_localnet: \"", absl::CEscape(ifname),
+                     "\" is not an interface name"));
+  }
+  // The directory exists for each interface of the caller's namespace; a
+  // missing one is NotFound from the open.
+  return WriteOne(
+      absl::StrCat("/proc/sys/net/ipv4/conf/", ifname, "/route_localnet"));
+}
+
+absl::Status DeleteTableIfEmpty() {
+  ASSIGN_OR_RETURN(base::FileLock lock, Lock());
+  ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> chains, OurChains());
+  if (!chains.has_value()) return absl::OkStatus();
+  for (const std::string& c : *chains) {
+    if (absl::StartsWith(c, "net-") || absl::StartsWith(c, "fwdin-") ||
+        absl::StartsWith(c, "fwdout-")) {
+      return absl::OkStatus();
+    }
+  }
+  return RunNft(absl::StrCat("delete table ", kTable, "\n"),
+                "delete table ip mydocker");
+}
+
+}  // namespace mydocker::nat
