@@ -100,6 +100,11 @@ class Invocation {
   // command line on, or must look at it before choosing how to parse).
   const std::vector<std::string>& raw_args() const { return args_; }
 
+  // An invocation of a sub-command (`network create`) with these globals.
+  Invocation Sub(const Applet& sub, std::vector<std::string> args) const {
+    return Invocation(sub, std::move(args), globals_);
+  }
+
  private:
   const Applet& applet_;
   std::vector<std::string> args_;
@@ -120,6 +125,7 @@ int KillMain(Invocation& inv);
 int LoginMain(Invocation& inv);
 int LogoutMain(Invocation& inv);
 int LogsMain(Invocation& inv);
+int NetworkMain(Invocation& inv);
 int MonitorMain(Invocation& inv);
 int NsenterHelperMain(Invocation& inv);
 int PsMain(Invocation& inv);

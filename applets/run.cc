@@ -16,6 +16,7 @@
 #include "lib/engine/container_spec.h"
 #include "lib/engine/lifecycle.h"
 #include "lib/engine/monitor.h"
+#include "lib/engine/networking.h"
 #include "lib/engine/run_flags.h"
 #include "lib/engine/start.h"
 #include "lib/engine/volumes.h"
@@ -76,8 +77,14 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
     rc = inv.Fail(s, kExitUsage);
     return std::nullopt;
   }
+  if (absl::Status s = engine::VerifyNetwork(inv.root(), req->host_config, req->ip);
+      !s.ok()) {
+    rc = inv.Fail(s, kExitUsage);
+    return std::nullopt;
+  }
   container::Store store(inv.root(), engine::RuntimeStoreOptions());
   container::CreateRequest create;
+  create.ipv4_address = req->ip;
   create.name = req->name;
   create.image_id = *image_id;
   create.config = req->config;

@@ -157,6 +157,11 @@ absl::StatusOr<Container> Store::Create(CreateRequest request) {
   c.image = request.image_id.str();
   c.network_settings = NewNetworkSettings(
       c.host_config, /*explicit_name=*/!request.name.empty());
+  if (!request.ipv4_address.empty()) {
+    for (auto& [name, es] : c.network_settings.networks) {
+      es.ipam_config = Json{{"IPv4Address", request.ipv4_address}};
+    }
+  }
   c.driver = "overlay2";
   c.os = image.os;
   c.mount_points =
@@ -380,7 +385,7 @@ absl::StatusOr<bool> Store::RefreshLocked(Container& c) {
     container::UnmountRootfs(*p)
         .IgnoreError();  // Best effort: the record matters more.
   }
-  if (options_.release_runtime) options_.release_runtime(c);
+  if (options_.release_runtime) options_.release_runtime(root_, c);
   RETURN_IF_ERROR(WriteRecords(c));
   RETURN_IF_ERROR(RemoveRuntimeState(root_, c.id));
   return true;

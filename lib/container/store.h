@@ -84,6 +84,9 @@ struct CreateRequest {
   // The container's volumes and binds, resolved by the caller; nullopt for
   // none (stored as {}).
   std::optional<std::map<std::string, MountPoint>> mount_points;
+  // --ip: the address asked for on the container's network (its
+  // EndpointSettings.IPAMConfig.IPv4Address); "" for any.
+  std::string ipv4_address;
 };
 
 struct StoreOptions {
@@ -91,9 +94,10 @@ struct StoreOptions {
   HostProbe probe;  // For RefreshState.
   // Called by RefreshState for a stale running container, once its init
   // is killed and its rootfs unmounted: frees what the runtime held for it
-  // outside the store (its cgroups). Errors are the callee's to swallow:
-  // the record is repaired regardless.
-  std::function<void(const Container&)> release_runtime;
+  // outside the store (its cgroups, network endpoints, published ports),
+  // clearing what it frees from the record, which is saved after. Errors
+  // are the callee's to swallow: the record is repaired regardless.
+  std::function<void(const std::string& root, Container&)> release_runtime;
 };
 
 class Store {

@@ -488,7 +488,7 @@ TEST_F(StoreTest, RefreshStateLeavesLiveContainersAlone) {
   int released = 0;
   Store store(root_, StoreOptions{.defaults = {},
                                   .probe = proc.probe(),
-                                  .release_runtime = [&](const Container&) {
+                                  .release_runtime = [&](const std::string&, Container&) {
                                     ++released;
                                   }});
   absl::StatusOr<Container> c = store.Create(PlainRequest(image_.id, "live"));
@@ -541,7 +541,7 @@ TEST_F(StoreTest, RefreshStateTurnsStaleRecordsIntoExits) {
     std::vector<std::string> released;
     Store store(root_, StoreOptions{.defaults = {},
                                     .probe = proc.probe(),
-                                    .release_runtime = [&](const Container& r) {
+                                    .release_runtime = [&](const std::string&, Container& r) {
                                       released.push_back(r.id);
                                     }});
     absl::StatusOr<Container> c = store.Create(PlainRequest(image_.id, ""));

@@ -15,6 +15,7 @@
 #include "lib/cgroup/layout.h"
 #include "lib/container/runtime_state.h"
 #include "lib/engine/container_spec.h"
+#include "lib/engine/networking.h"
 #include "lib/spec/signal.h"
 
 namespace mydocker::engine {
@@ -62,8 +63,9 @@ absl::Status ReleaseCgroup(const std::string& id) {
 
 container::StoreOptions RuntimeStoreOptions() {
   container::StoreOptions o;
-  o.release_runtime = [](const container::Container& c) {
+  o.release_runtime = [](const std::string& root, container::Container& c) {
     (void)ReleaseCgroup(c.id);
+    ReleaseNetworks(root, c);
   };
   return o;
 }

@@ -35,6 +35,7 @@
 #include "lib/container/runtime_state.h"
 #include "lib/container/store.h"
 #include "lib/engine/attach.h"
+#include "lib/engine/networking.h"
 #include "lib/engine/container_spec.h"
 #include "lib/engine/lifecycle.h"
 #include "lib/engine/volumes.h"
@@ -191,6 +192,7 @@ void Monitor::UndoStart(container::Container& c,
                         const std::string& message, int exit_code) {
   if (cg) (void)cg->Destroy();
   if (mounted) (void)store_.UnmountRootfs(c);
+  ReleaseNetworks(o_.root, c);
   // dockerd records 127/126 for the command, 128 for any other failure.
   container::SetStartFailed(c, message, exit_code == 125 ? 0 : exit_code);
   (void)store_.SaveStateLocked(c);
@@ -217,7 +219,18 @@ absl::StatusOr<Running> Monitor::Start() {
     return s;
   };
 
-  absl::Status s = store_.PrepareFirstStart(c);
+  absl::Status s;
+  absl::StatusOr<NetworkPlan> plan = PrepareNetworks(o_.root, c);
+  if (!plan.ok()) return fail(plan.status(), 125);
+  if (!plan->attachments.empty()) {
+    // Recorded before any kernel state exists, so that recovery from a
+    // monitor killed from here on knows what to release.
+    s = store_.SaveStateLocked(c);
+    if (!s.ok()) return fail(s, 125);
+  }
+  s = store_.PrepareFirstStart(c, {.container_ips = plan->ips});
+  if (!s.ok()) return fail(s, 125);
+  s = RefreshOwnHosts(o_.root, c);
   if (!s.ok()) return fail(s, 125);
   s = store_.MountRootfs(c);
   if (!s.ok()) return fail(s, 125);
@@ -295,7 +308,7 @@ absl::StatusOr<Running> Monitor::Start() {
     cg.emplace(std::move(created));
     RETURN_IF_ERROR(cg->AddProcess(pid));
     if (new_netns) RETURN_IF_ERROR(BringUpLoopback(pid));
-    return absl::OkStatus();
+    return ConnectNetworks(o_.root, *plan, pid);
   };
   absl::StatusOr<runtime::Process> process = runtime::Start(*sp, std::move(options));
   if (!process.ok()) {
@@ -538,6 +551,8 @@ void Monitor::Finish(Running& r) {
     if (lock.ok()) {
       absl::StatusOr<container::Container> c = store_.LoadById(o_.id);
       if (c.ok()) {
+        // From the record on disk: `network connect` may have changed it.
+        ReleaseNetworks(o_.root, *c);
         container::SetStopped(*c, exit_status, oom, absl::Now());
         (void)store_.SaveStateLocked(*c);
         auto_remove = c->host_config.auto_remove;

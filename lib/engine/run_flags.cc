@@ -193,7 +193,8 @@ void RunFlags::Declare(cli::FlagSet& f, bool run) {
   f.Bool("read-only", &read_only_, "Mount the container's root filesystem as read only");
   f.StringList("v,volume", &volumes_, "Bind mount a volume");
   f.StringList("tmpfs", &tmpfs_, "Mount a tmpfs directory");
-  f.String("network,net", &network_, "Connect a container to a network (none, host; default: none until bridge networks land)");
+  f.String("network,net", &network_, "Connect a container to a network (bridge, host, none or a network's name; default: bridge)");
+  f.String("ip", &ip_, "IPv4 address (e.g., 172.30.100.104) on a user-defined network");
   f.StringList("p,publish", &publish_, "Publish a container's port(s) to the host");
   f.Bool("P,publish-all", &publish_all_, "Publish all exposed ports to random ports");
   f.StringList("expose", &expose_, "Expose a port");
@@ -279,6 +280,7 @@ absl::StatusOr<RunRequest> RunFlags::Finish(
   req.interactive = interactive_;
   req.sig_proxy = sig_proxy_;
   req.cid_file = cid_file_;
+  req.ip = ip_;
   req.volumes = volumes_;
 
   container::Config& c = req.config;

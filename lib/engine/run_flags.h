@@ -54,6 +54,7 @@ struct RunRequest {
   bool interactive = false;  // -i
   bool sig_proxy = true;     // --sig-proxy
   std::string cid_file;      // --cidfile
+  std::string ip;            // --ip: the address on the network (as typed)
 };
 
 // Whether `args` name the image with -image/--image (before any `--`).
@@ -91,7 +92,7 @@ class RunFlags {
   bool detach_ = false, interactive_ = false, tty_ = false, rm_ = false;
   bool privileged_ = false, read_only_ = false, init_ = false;
   bool sig_proxy_ = true, publish_all_ = false;
-  std::string name_, user_, workdir_, hostname_, domainname_, network_;
+  std::string name_, user_, workdir_, hostname_, domainname_, network_, ip_;
   std::optional<std::string> entrypoint_;
   std::string memory_, memory_swap_, memory_reservation_, cpus_, shm_size_;
   int64_t cpu_shares_ = 0, pids_limit_ = 0, oom_score_adj_ = 0;

@@ -1,0 +1,87 @@
+// A container's networks at start and stop: the bridge between the
+// container records (NetworkSettings, PortBindings) and lib/network.
+//
+// A start goes:
+//   PrepareNetworks   addresses from each network's IPAM, endpoints
+//                     recorded, host ports reserved; c.network_settings
+//                     filled (IPAddress, Gateway, MacAddress, Ports ...)
+//   (start files: the hosts file gets the addresses)
+//   RefreshOwnHosts   the hosts lines of the container's peers
+//   ConnectNetworks   once the process exists: bridge made if missing,
+//                     veth into its netns, DNAT rules for its ports
+// and every way out (failed start, exit, stale recovery, rm) calls
+// ReleaseNetworks, which undoes all of it and is idempotent.
+//
+// Name resolution on user-defined networks is a kept-current hosts file:
+// each container's /etc/hosts ends with one block per such network,
+//   # mydocker network my-network
+//   192.168.0.3	web 1a2b3c4d5e6f
+// rewritten in place (the file is bind-mounted) whenever a container
+// joins or leaves. The default bridge network has none, as in Docker.
+#ifndef MYDOCKER_LIB_ENGINE_NETWORKING_H_
+#define MYDOCKER_LIB_ENGINE_NETWORKING_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/container/record.h"
+#include "lib/nat/rules.h"
+#include "lib/network/kernel.h"
+#include "lib/network/record.h"
+
+namespace mydocker::engine {
+
+struct NetworkAttachment {
+  network::Network net;
+  network::Endpoint ep;
+  std::string ifname;  // "eth0", "eth1", ...
+};
+
+struct NetworkPlan {
+  std::vector<NetworkAttachment> attachments;
+  std::vector<nat::PortRule> port_rules;
+  std::vector<std::string> ips;  // the container's addresses, for hosts
+};
+
+// See above. On failure, whatever it reserved is released again.
+absl::StatusOr<NetworkPlan> PrepareNetworks(const std::string& root,
+                                            container::Container& c);
+absl::Status ConnectNetworks(const std::string& root, const NetworkPlan& plan,
+                             pid_t pid);
+// Releases everything PrepareNetworks and ConnectNetworks made for `c`,
+// as recorded in c.network_settings, and clears those fields (NetworkID
+// stays, as in Docker). Best effort, never fails half-way silently: every
+// step runs.
+void ReleaseNetworks(const std::string& root, container::Container& c);
+
+// Rewrites the peers' blocks of container `id`'s hosts file from the
+// endpoints of its user-defined networks.
+absl::Status RefreshOwnHosts(const std::string& root,
+                             const container::Container& c);
+
+// `network connect` / `network disconnect` for a running container (the
+// caller holds its lock and saves the record), or only the record for a
+// stopped one.
+absl::Status ConnectRunning(const std::string& root, container::Container& c,
+                            const network::Network& n, const std::string& ip);
+absl::Status DisconnectRunning(const std::string& root, container::Container& c,
+                               const network::Network& n);
+
+// What `run`/`create` checks before storing anything: the network named
+// by --network exists (NotFound "network X not found"), --ip is an IPv4
+// address inside a user-defined network's subnet.
+absl::Status VerifyNetwork(const std::string& root,
+                           const container::HostConfig& h,
+                           const std::string& ip);
+
+// Whether container `id` can hold no network resource any more: its
+// record or runtime state says it is not running, and it is not in the
+// middle of a start (its lock is free). Never blocks.
+bool IsStaleOwner(const std::string& root, const std::string& id);
+
+}  // namespace mydocker::engine
+
+#endif  // MYDOCKER_LIB_ENGINE_NETWORKING_H_

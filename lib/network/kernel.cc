@@ -1,0 +1,143 @@
+#include "lib/network/kernel.h"
+
+#include <net/if.h>
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/status_macros.h"
+#include "lib/nat/apply.h"
+#include "lib/netlink/rtnl.h"
+#include "lib/netlink/socket.h"
+
+namespace mydocker::network {
+namespace {
+
+absl::StatusOr<ipam::Ipv4Prefix> Subnet(const Network& n) {
+  if (n.ipam.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("network ", n.name, " has no subnet"));
+  }
+  return ipam::ParseSubnet(n.ipam[0].subnet);
+}
+
+nat::NetworkRules Rules(const Network& n) {
+  nat::NetworkRules r;
+  r.id = n.id;
+  r.bridge = n.BridgeName();
+  r.subnet = n.ipam.empty() ? "" : n.ipam[0].subnet;
+  r.internal = n.internal;
+  return r;
+}
+
+absl::Status IgnoreExists(absl::Status s) {
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
+}
+
+absl::StatusOr<netlink::LinkInfo> MustGetLink(netlink::Socket& sock,
+                                              const std::string& name) {
+  ASSIGN_OR_RETURN(std::optional<netlink::LinkInfo> link,
+                   netlink::GetLink(sock, name));
+  if (!link) {
+    return absl::NotFoundError(absl::StrCat("network device ", name, " not found"));
+  }
+  return *link;
+}
+
+}  // namespace
+
+absl::Status EnsureKernelState(const Network& n) {
+  if (!n.IsBridge()) return absl::OkStatus();
+  std::string bridge = n.BridgeName();
+  ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open());
+  ASSIGN_OR_RETURN(std::optional<netlink::LinkInfo> link,
+                   netlink::GetLink(sock, bridge));
+  if (link && (link->flags & IFF_UP)) return absl::OkStatus();
+
+  ASSIGN_OR_RETURN(ipam::Ipv4Prefix subnet, Subnet(n));
+  ASSIGN_OR_RETURN(ipam::Ipv4 gateway, ipam::ParseIpv4(n.ipam[0].gateway));
+  if (!link) {
+    RETURN_IF_ERROR(IgnoreExists(netlink::CreateBridge(sock, bridge, 0)));
+    ASSIGN_OR_RETURN(link, MustGetLink(sock, bridge));
+  }
+  RETURN_IF_ERROR(IgnoreExists(
+      netlink::AddAddress(sock, link->index, gateway.ToInAddr(), subnet.len)));
+  RETURN_IF_ERROR(nat::SetRouteLocalnet(bridge));
+  RETURN_IF_ERROR(nat::EnsureSkeleton());
+  // Remove, then add: a half-made earlier attempt leaves no second copy.
+  RETURN_IF_ERROR(nat::RemoveNetwork(Rules(n)));
+  RETURN_IF_ERROR(nat::AddNetwork(Rules(n)));
+  RETURN_IF_ERROR(nat::EnableIpForwarding());
+  // Up last: "up" is what the fast path above trusts.
+  return netlink::SetLinkUp(sock, link->index, true);
+}
+
+absl::Status RemoveKernelState(const Network& n) {
+  if (!n.IsBridge()) return absl::OkStatus();
+  RETURN_IF_ERROR(nat::RemoveNetwork(Rules(n)));
+  RETURN_IF_ERROR(nat::DeleteTableIfEmpty());
+  ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open());
+  absl::Status s = netlink::DeleteLink(sock, n.BridgeName());
+  return absl::IsNotFound(s) ? absl::OkStatus() : s;
+}
+
+absl::StatusOr<std::vector<ipam::Ipv4Prefix>> HostRoutes() {
+  ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open());
+  ASSIGN_OR_RETURN(std::vector<netlink::Ipv4Route> routes,
+                   netlink::ListIpv4Routes(sock));
+  std::vector<ipam::Ipv4Prefix> out;
+  for (const netlink::Ipv4Route& r : routes) {
+    if (r.dst_len == 0 || r.table != 254 /* main */) continue;
+    out.push_back(ipam::Ipv4Prefix{ipam::Ipv4::FromInAddr(r.dst), r.dst_len});
+  }
+  return out;
+}
+
+HostView RealHost() {
+  HostView h;
+  h.routes = HostRoutes;
+  h.create_kernel_state = EnsureKernelState;
+  h.remove_kernel_state = RemoveKernelState;
+  return h;
+}
+
+std::string HostIfname(absl::string_view endpoint_id) {
+  return absl::StrCat("veth", endpoint_id.substr(0, 7));
+}
+
+absl::Status PlugEndpoint(const Network& n, const Endpoint& ep, int netns_fd,
+                          const std::string& ifname, bool default_route) {
+  ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open());
+  ASSIGN_OR_RETURN(netlink::LinkInfo bridge, MustGetLink(sock, n.BridgeName()));
+  netlink::VethOptions v;
+  v.name = ep.host_ifname;
+  v.peer_name = ifname;
+  v.peer_netns_fd = netns_fd;
+  v.peer_mac = ipam::DockerMac(ep.ip);
+  v.master_index = bridge.index;
+  RETURN_IF_ERROR(netlink::CreateVeth(sock, v));
+  auto configure = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(netlink::LinkInfo host, MustGetLink(sock, ep.host_ifname));
+    RETURN_IF_ERROR(netlink::SetLinkUp(sock, host.index, true));
+    ASSIGN_OR_RETURN(netlink::Socket inside, netlink::Socket::OpenIn(netns_fd));
+    ASSIGN_OR_RETURN(netlink::LinkInfo peer, MustGetLink(inside, ifname));
+    RETURN_IF_ERROR(netlink::AddAddress(inside, peer.index, ep.ip.ToInAddr(),
+                                        ep.prefix_len));
+    RETURN_IF_ERROR(netlink::SetLinkUp(inside, peer.index, true));
+    if (default_route) {
+      RETURN_IF_ERROR(
+          netlink::AddDefaultRoute(inside, ep.gateway.ToInAddr(), peer.index));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status s = configure();
+  if (!s.ok()) (void)netlink::DeleteLink(sock, ep.host_ifname);
+  return s;
+}
+
+absl::Status UnplugEndpoint(const std::string& host_ifname) {
+  ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open());
+  return netlink::DeleteLink(sock, host_ifname);
+}
+
+}  // namespace mydocker::network
