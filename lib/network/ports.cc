@@ -83,7 +83,8 @@ Parsed ParseKey(absl::string_view key) {
 
 bool Conflicts(const PublishedPort& want, const Parsed& have) {
   return want.proto == have.proto && want.host_port == have.port &&
-         (want.host_ip == have.ip || want.host_ip == "0.0.0.0");
+         (want.host_ip == have.ip || want.host_ip == "0.0.0.0" ||
+          have.ip == "0.0.0.0");
 }
 
 // bind(2) on the port: EADDRINUSE when a host socket holds it. TCP with
