@@ -392,6 +392,23 @@ absl::Status Cgroup::AddProcess(pid_t pid) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<Cgroup::JoinFds> Cgroup::OpenForJoin() const {
+  JoinFds out;
+  for (const Dir& d : dirs_) {
+    if (d.v2()) {
+      out.cgroup2_dir.reset(
+          open(d.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!out.cgroup2_dir) return base::ErrnoStatus(errno, "open cgroup ", d.path);
+    } else {
+      std::string tasks = Join(d.path, "tasks");
+      base::UniqueFd fd(open(tasks.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd) return base::ErrnoStatus(errno, "open ", tasks);
+      out.v1_tasks.push_back(std::move(fd));
+    }
+  }
+  return out;
+}
+
 absl::Status Cgroup::Update(const spec::Resources& r) {
   RETURN_IF_ERROR(ValidateResources(r));
   return version_ == Version::kV2 ? ApplyV2(r) : ApplyV1(r);

@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "lib/base/unique_fd.h"
 #include "lib/cgroup/layout.h"
 #include "lib/spec/spec.h"
 
@@ -98,6 +99,16 @@ class Cgroup {
   // hierarchy that refuses, naming it; the process may then be in some
   // hierarchies and not others (the caller kills it).
   absl::Status AddProcess(pid_t pid);
+
+  // What a process needs to be born in this cgroup rather than moved into
+  // it (runtime::Options): the cgroup2 directory, open for clone3()'s
+  // CLONE_INTO_CGROUP (invalid if there is none), and each v1 hierarchy's
+  // `tasks` file, open for writing, for the new process to write "0" to.
+  struct JoinFds {
+    base::UniqueFd cgroup2_dir;
+    std::vector<base::UniqueFd> v1_tasks;
+  };
+  absl::StatusOr<JoinFds> OpenForJoin() const;
 
   // Applies the fields of `resources` that are set, leaving the others as
   // they are; an empty device list leaves the device rules alone. With

@@ -298,15 +298,24 @@ absl::StatusOr<Running> Monitor::Start() {
   absl::StatusOr<cgroup::Layout> layout = cgroup::Detect();
   if (!layout.ok()) return fail(layout.status(), 125);
   bool new_netns = HasNewNetworkNamespace(*sp);
-  const spec::Spec& spec_ref = *sp;
-  options.on_created = [&](pid_t pid) -> absl::Status {
+  // The cgroup exists before the container's process: it is born in it
+  // (runtime::Options::cgroup2_dir / cgroup_v1_tasks), which is much
+  // cheaper than moving it there afterwards.
+  {
     spec::Resources resources;
-    if (spec_ref.linux.resources) resources = *spec_ref.linux.resources;
-    ASSIGN_OR_RETURN(cgroup::Cgroup created,
-                     cgroup::Cgroup::Create(*layout, spec_ref.linux.cgroups_path,
-                                            resources));
-    cg.emplace(std::move(created));
-    RETURN_IF_ERROR(cg->AddProcess(pid));
+    if (sp->linux.resources) resources = *sp->linux.resources;
+    absl::StatusOr<cgroup::Cgroup> created =
+        cgroup::Cgroup::Create(*layout, sp->linux.cgroups_path, resources);
+    if (!created.ok()) return fail(created.status(), 125);
+    cg.emplace(std::move(*created));
+  }
+  absl::StatusOr<cgroup::Cgroup::JoinFds> join = cg->OpenForJoin();
+  if (!join.ok()) return fail(join.status(), 125);
+  options.cgroup2_dir = join->cgroup2_dir.get();
+  for (const base::UniqueFd& fd : join->v1_tasks) {
+    options.cgroup_v1_tasks.push_back(fd.get());
+  }
+  options.on_created = [&](pid_t pid) -> absl::Status {
     if (new_netns) RETURN_IF_ERROR(BringUpLoopback(pid));
     return ConnectNetworks(o_.root, *plan, pid);
   };
@@ -546,13 +555,14 @@ void Monitor::Finish(Running& r) {
   (void)store_.UnmountRootfs(r.c);
   bool auto_remove = false;
   std::vector<std::string> anonymous_volumes;
+  std::vector<std::string> unplug_later;
   {
     absl::StatusOr<base::FileLock> lock = store_.LockContainer(o_.id);
     if (lock.ok()) {
       absl::StatusOr<container::Container> c = store_.LoadById(o_.id);
       if (c.ok()) {
         // From the record on disk: `network connect` may have changed it.
-        ReleaseNetworks(o_.root, *c);
+        ReleaseNetworks(o_.root, *c, &unplug_later);
         container::SetStopped(*c, exit_status, oom, absl::Now());
         (void)store_.SaveStateLocked(*c);
         auto_remove = c->host_config.auto_remove;
@@ -570,6 +580,10 @@ void Monitor::Finish(Running& r) {
   }
   ToClient(FrameType::kExit, EncodeU32(static_cast<uint32_t>(exit_status)));
   FlushClient(/*block=*/true);
+  DropClient();
+  // After the client has its answer (`stop` and `rm -f` still wait for
+  // this process to end).
+  UnplugLater(unplug_later);
 }
 
 int Monitor::Run() {

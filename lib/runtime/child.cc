@@ -605,6 +605,12 @@ void Prologue(const ChildPlan& p, GoMessage& go) {
   if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     Fail(p, Step::kPdeathsig, errno);
   }
+  for (size_t i = 0; i < p.num_cgroup_tasks; ++i) {
+    if (syscall(SYS_write, p.cgroup_tasks[i], "0", 1) != 1) {
+      Fail(p, Step::kCgroupJoin, errno, static_cast<int>(i));
+    }
+    Close(p.cgroup_tasks[i]);
+  }
   for (size_t i = 0; i < p.num_joins; ++i) {
     if (syscall(SYS_setns, p.joins[i].fd, p.joins[i].nstype) != 0) {
       Fail(p, Step::kSetns, errno, static_cast<int>(i));

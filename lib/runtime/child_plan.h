@@ -105,6 +105,13 @@ struct ChildPlan {
   unsigned short console_rows = 0;
   unsigned short console_cols = 0;
 
+  // Cgroup v1 `tasks` files the child moves itself into first thing, by
+  // writing "0" (itself) to each: a task moving itself skips the global
+  // threadgroup lock, whose write side waits out an RCU grace period
+  // (5-15 ms) when the parent moves it by pid through cgroup.procs.
+  const int* cgroup_tasks = nullptr;
+  size_t num_cgroup_tasks = 0;
+
   const NsJoin* joins = nullptr;
   size_t num_joins = 0;
   bool new_cgroup_ns = false;  // unshare()d after on_created (cgroup placed).

@@ -284,6 +284,8 @@ std::string PlannedChild::Describe(Step step, int index) const {
       return "mount the console on \"/dev/console\"";
     case Step::kConsoleAlloc:
       return "allocate a pty from the container's /dev/pts/ptmx";
+    case Step::kCgroupJoin:
+      return absl::StrCat("join the cgroup (v1 tasks file #", index, ")");
     case Step::kPivotRoot:
       return absl::StrCat("pivot_root to ", Quoted(plan.rootfs));
     case Step::kReadonlyRoot:

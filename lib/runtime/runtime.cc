@@ -54,7 +54,7 @@ struct Cloned {
   base::UniqueFd pidfd;
 };
 
-absl::StatusOr<Cloned> Clone(PlannedChild& pc) {
+absl::StatusOr<Cloned> Clone(PlannedChild& pc, int cgroup2_dir) {
   base::UniqueFd own_pid_ns;
   if (pc.pid_ns.valid()) {
     ASSIGN_OR_RETURN(own_pid_ns,
@@ -69,6 +69,10 @@ absl::StatusOr<Cloned> Clone(PlannedChild& pc) {
   args.flags = CLONE_PIDFD | pc.clone_flags;
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  if (cgroup2_dir >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup2_dir);
+  }
   // Without CLONE_VM this is a fork: the child runs on a copy of this stack
   // and memory, so the plan's pointers stay valid and no stack is needed.
   long pid = syscall(SYS_clone3, &args, sizeof args);
@@ -175,7 +179,9 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
   pc.plan.error_fd = child_end.get();
   pc.plan.parent_fd = parent_end.get();
 
-  absl::StatusOr<Cloned> cloned = Clone(pc);
+  pc.plan.cgroup_tasks = options.cgroup_v1_tasks.data();
+  pc.plan.num_cgroup_tasks = options.cgroup_v1_tasks.size();
+  absl::StatusOr<Cloned> cloned = Clone(pc, options.cgroup2_dir);
   if (!cloned.ok()) return Prefixed(cloned.status());
   child_end.reset();  // Now only the child holds it: EOF means it exec'd.
   ChildGuard guard(cloned->pidfd.get());

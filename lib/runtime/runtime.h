@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -53,9 +54,17 @@ struct Options {
   // Where a relative root.path or bind source is taken from. "" is the
   // current directory.
   std::string bundle;
+  // Where the child is born, cgroup-wise (both optional, the fds the
+  // caller's): a cgroup2 directory to clone3() it into (CLONE_INTO_CGROUP),
+  // and cgroup v1 `tasks` files (open for writing) it moves itself into
+  // before anything else. Either is much cheaper than moving it by pid
+  // afterwards, which waits for an RCU grace period.
+  int cgroup2_dir = -1;
+  std::vector<int> cgroup_v1_tasks;
   // Called in the parent once the child exists, in all its namespaces, and
-  // is blocked, before it sets anything up: put it in its cgroups, attach
-  // its network. An error kills the child and fails Start with that error.
+  // is blocked, before it sets anything up: put it in its cgroups (unless
+  // the fields above did), attach its network. An error kills the child and
+  // fails Start with that error.
   std::function<absl::Status(pid_t)> on_created;
 };
 

@@ -369,6 +369,58 @@ TEST_F(RuntimeTest, ReadonlyRootAndCgroupNamespace) {
   }
 }
 
+// Born in its cgroups: the v1 `tasks` files the child writes "0" to, and
+// the cgroup2 directory clone3() puts it in. No on_created needed.
+TEST_F(RuntimeTest, BornInItsCgroups) {
+  std::string name = absl::StrCat("mydocker-rt-", getpid());
+  std::string v1 = "/sys/fs/cgroup/memory/" + name;
+  std::string v2 = "/sys/fs/cgroup/unified/" + name;
+  ASSERT_EQ(mkdir(v1.c_str(), 0755), 0) << strerror(errno);
+  absl::Cleanup rm_v1 = [&] { rmdir(v1.c_str()); };
+  bool have_v2 = mkdir(v2.c_str(), 0755) == 0;
+  absl::Cleanup rm_v2 = [&] {
+    if (have_v2) rmdir(v2.c_str());
+  };
+  base::UniqueFd tasks(open((v1 + "/tasks").c_str(), O_WRONLY | O_CLOEXEC));
+  ASSERT_TRUE(tasks.valid()) << strerror(errno);
+  base::UniqueFd dir2;
+  Options options;
+  options.cgroup_v1_tasks = {tasks.get()};
+  if (have_v2) {
+    dir2.reset(open(v2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(dir2.valid()) << strerror(errno);
+    options.cgroup2_dir = dir2.get();
+  }
+  spec::Spec spec = DefaultSpec();
+  spec.process.args = {"/bin/probe", "report", "cat:/proc/self/cgroup"};
+  RunResult run = Start(spec, std::move(options));
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  bool in_memory = false, in_v2 = false;
+  for (const std::string& line : Output(run.out).All("cat")) {
+    if (absl::StrContains(line, ":memory:")) {
+      in_memory = absl::EndsWith(line, "/" + name);
+    }
+    if (absl::StrContains(line, " 0::")) in_v2 = absl::EndsWith(line, "/" + name);
+  }
+  EXPECT_TRUE(in_memory) << run.out;
+  if (have_v2) {
+    EXPECT_TRUE(in_v2) << run.out;
+  }
+}
+
+TEST_F(RuntimeTest, CgroupJoinFailureNamesTheStep) {
+  // A tasks file open read-only: the child's write fails (EBADF).
+  base::UniqueFd tasks(open("/sys/fs/cgroup/memory/tasks", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(tasks.valid()) << strerror(errno);
+  Options options;
+  options.cgroup_v1_tasks = {tasks.get()};
+  RunResult run = Start(DefaultSpec(), std::move(options));
+  EXPECT_FALSE(run.status.ok());
+  EXPECT_TRUE(absl::StrContains(run.status.message(),
+                                "join the cgroup (v1 tasks file #0)"))
+      << run.status;
+}
+
 TEST_F(RuntimeTest, BindMountKeepsTheSourcesLockedFlags) {
   // A nosuid,nodev,noexec source, mounted in this test's namespace only.
   std::string src = dir_ + "/src";

@@ -80,6 +80,8 @@ const char* StepName(Step step) {
       return "protocol";
     case Step::kConsoleAlloc:
       return "console";
+    case Step::kCgroupJoin:
+      return "cgroup join";
   }
   return "unknown step";
 }

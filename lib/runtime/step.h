@@ -54,6 +54,7 @@ enum class Step : int32_t {
   kExec = 35,
   kProtocol = 36,  // the parent's go message was malformed
   kConsoleAlloc = 37,  // a pty from the container's devpts, sent to the caller
+  kCgroupJoin = 38,    // write "0" to cgroup v1 `tasks` file `index`
 };
 
 // A short lower-case name: "mount", "pivot_root", "exec".
