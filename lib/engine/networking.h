@@ -53,9 +53,15 @@ absl::Status ConnectNetworks(const std::string& root, const NetworkPlan& plan,
                              pid_t pid);
 // Releases everything PrepareNetworks and ConnectNetworks made for `c`,
 // as recorded in c.network_settings, and clears those fields (NetworkID
-// stays, as in Docker). Best effort, never fails half-way silently: every
-// step runs.
-void ReleaseNetworks(const std::string& root, container::Container& c);
+// stays, as in Docker). Best effort: every step runs.
+//
+// With `unplug_later`, the host ends of the veths are not deleted but
+// their names added there, for UnplugLater once nobody waits: deleting a
+// network device costs the kernel ~15-20 ms (RCU grace periods), and the
+// container's dead network namespace takes its veth with it anyway.
+void ReleaseNetworks(const std::string& root, container::Container& c,
+                     std::vector<std::string>* unplug_later = nullptr);
+void UnplugLater(const std::vector<std::string>& host_ifnames);
 
 // Rewrites the peers' blocks of container `id`'s hosts file from the
 // endpoints of its user-defined networks.

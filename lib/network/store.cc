@@ -263,27 +263,41 @@ absl::StatusOr<Network> NetworkStore::CreateLocked(
   return n;
 }
 
-absl::StatusOr<Network> NetworkStore::Get(absl::string_view ref) {
-  RETURN_IF_ERROR(EnsurePredefined());
-  ASSIGN_OR_RETURN(std::vector<Network> nets, ListLocked());
+namespace {
+
+// `ref` among `nets`: a name or full id, else a unique id prefix.
+absl::StatusOr<Network> Find(const std::vector<Network>& nets,
+                             absl::string_view ref) {
   for (const Network& n : nets) {
     if (n.name == ref || n.id == ref) return n;
   }
-  const Network* found = nullptr;
+  std::vector<const Network*> found;
   if (!ref.empty()) {
     for (const Network& n : nets) {
-      if (!absl::StartsWith(n.id, ref)) continue;
-      if (found) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "network ", ref, " is ambiguous (", 2, " matches found based on ID prefix)"));
-      }
-      found = &n;
+      if (absl::StartsWith(n.id, ref)) found.push_back(&n);
     }
   }
-  if (!found) {
+  if (found.size() > 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("network ", ref, " is ambiguous (", found.size(),
+                     " matches found based on ID prefix)"));
+  }
+  if (found.empty()) {
     return absl::NotFoundError(absl::StrCat("network ", ref, " not found"));
   }
-  return *found;
+  return *found[0];
+}
+
+}  // namespace
+
+absl::StatusOr<Network> NetworkStore::Get(absl::string_view ref) {
+  // One listing when the network is there (every container start asks).
+  ASSIGN_OR_RETURN(std::vector<Network> nets, ListLocked());
+  absl::StatusOr<Network> n = Find(nets, ref);
+  if (n.ok() || !absl::IsNotFound(n.status())) return n;
+  RETURN_IF_ERROR(EnsurePredefined());
+  ASSIGN_OR_RETURN(nets, ListLocked());
+  return Find(nets, ref);
 }
 
 absl::StatusOr<std::map<std::string, EndpointView>> NetworkStore::ReadEndpoints(
@@ -367,12 +381,15 @@ absl::Status NetworkStore::DeleteEndpoint(const Network& n,
 absl::Status NetworkStore::Remove(
     absl::string_view ref,
     const std::function<bool(const std::string&)>& is_stale) {
-  ASSIGN_OR_RETURN(Network n, Get(ref));
+  RETURN_IF_ERROR(EnsurePredefined());
+  ASSIGN_OR_RETURN(base::FileLock all, LockAll());
+  // Looked up under the lock: two removes of one network never both go on.
+  ASSIGN_OR_RETURN(std::vector<Network> nets, ListLocked());
+  ASSIGN_OR_RETURN(Network n, Find(nets, ref));
   if (n.IsPredefined()) {
     return absl::FailedPreconditionError(absl::StrCat(
         n.name, " is a pre-defined network and cannot be removed"));
   }
-  ASSIGN_OR_RETURN(base::FileLock all, LockAll());
   {
     ASSIGN_OR_RETURN(base::FileLock lock, LockNetwork(n.id));
     ASSIGN_OR_RETURN(auto eps, ReadEndpoints(n.id));
