@@ -138,7 +138,7 @@ absl::StatusOr<Network> FromJson(const Json& j) {
 }
 
 bool ValidNetworkName(absl::string_view name) {
-  if (name.size() < 2 || !absl::ascii_isalnum(name[0])) return false;
+  if (name.empty() || name.size() > 128 || !absl::ascii_isalnum(name[0])) return false;
   for (char c : name) {
     if (!absl::ascii_isalnum(c) && c != '_' && c != '.' && c != '-') return false;
   }

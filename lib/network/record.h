@@ -78,7 +78,8 @@ nlohmann::json InspectJson(const Network& n,
 // DataLoss naming the field when `j` is not a network record.
 absl::StatusOr<Network> FromJson(const nlohmann::json& j);
 
-// Docker's rule for network names: [a-zA-Z0-9][a-zA-Z0-9_.-]+.
+// Network names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters (the
+// characters Docker allows in container names; they end up in hosts files).
 bool ValidNetworkName(absl::string_view name);
 
 }  // namespace mydocker::network

@@ -155,7 +155,7 @@ absl::StatusOr<Network> NetworkStore::CreateLocked(
     if (!ValidNetworkName(r.name)) {
       return Invalid(absl::StrCat(
           "invalid network name \"", r.name,
-          "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters"));
+          "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"));
     }
     if (r.driver != "bridge") {
       return Invalid(absl::StrCat("network driver \"", r.driver,
