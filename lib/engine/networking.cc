@@ -159,7 +159,7 @@ absl::StatusOr<NetworkAttachment> Reserve(NetworkStore& store,
   a.ep.gateway = cfg.gateway;
   es.network_id = n.id;
   es.endpoint_id = a.ep.endpoint_id;
-  es.gateway = ipam::ToString(cfg.gateway);
+  es.gateway = n.internal ? "" : ipam::ToString(cfg.gateway);
   es.ip_address = ipam::ToString(ip);
   es.ip_prefix_len = cfg.subnet.len;
   es.mac_address = ipam::MacToString(ipam::DockerMac(ip));

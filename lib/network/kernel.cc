@@ -52,10 +52,27 @@ absl::Status EnsureKernelState(const Network& n) {
   ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open());
   ASSIGN_OR_RETURN(std::optional<netlink::LinkInfo> link,
                    netlink::GetLink(sock, bridge));
-  if (link && (link->flags & IFF_UP)) return absl::OkStatus();
-
   ASSIGN_OR_RETURN(ipam::Ipv4Prefix subnet, Subnet(n));
   ASSIGN_OR_RETURN(ipam::Ipv4 gateway, ipam::ParseIpv4(n.ipam[0].gateway));
+  if (link && (link->flags & IFF_UP)) {
+    // Up with its gateway address: ours, made before. A bridge of that name
+    // without it belongs to something else (another data root's default
+    // network, a hand-made bridge): joining it would leave containers with
+    // a gateway that exists nowhere.
+    ASSIGN_OR_RETURN(std::vector<netlink::Ipv4Address> addrs,
+                     netlink::ListIpv4Addresses(sock));
+    for (const netlink::Ipv4Address& a : addrs) {
+      if (a.index == link->index && ipam::Ipv4::FromInAddr(a.addr) == gateway &&
+          a.prefix_len == subnet.len) {
+        return absl::OkStatus();
+      }
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "network ", n.name, ": bridge ", bridge, " exists but does not carry ",
+        n.ipam[0].gateway, "/", subnet.len,
+        " (is it another data root's? remove it, or give this network another "
+        "bridge with -o com.docker.network.bridge.name=NAME)"));
+  }
   if (!link) {
     RETURN_IF_ERROR(IgnoreExists(netlink::CreateBridge(sock, bridge, 0)));
     ASSIGN_OR_RETURN(link, MustGetLink(sock, bridge));
@@ -124,7 +141,9 @@ absl::Status PlugEndpoint(const Network& n, const Endpoint& ep, int netns_fd,
     RETURN_IF_ERROR(netlink::AddAddress(inside, peer.index, ep.ip.ToInAddr(),
                                         ep.prefix_len));
     RETURN_IF_ERROR(netlink::SetLinkUp(inside, peer.index, true));
-    if (default_route) {
+    // An internal network has no way out, so no gateway (as in Docker: a
+    // connection to elsewhere fails at once instead of hanging).
+    if (default_route && !n.internal) {
       RETURN_IF_ERROR(
           netlink::AddDefaultRoute(inside, ep.gateway.ToInAddr(), peer.index));
     }

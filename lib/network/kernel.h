@@ -58,7 +58,7 @@ std::string HostIfname(absl::string_view endpoint_id);
 
 // Plugs `ep` into the container whose network namespace is `netns_fd`.
 // With `default_route`, also the default route via the gateway (a
-// container's first network). On failure, the veth is removed.
+// container's first network), unless the network is internal. On failure, the veth is removed.
 absl::Status PlugEndpoint(const Network& n, const Endpoint& ep, int netns_fd,
                           const std::string& ifname, bool default_route);
 // Deletes the host side (its peer goes with it). NotFound if absent.
