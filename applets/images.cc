@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "applets/applet.h"
+#include "lib/cli/go_template.h"
 #include "applets/table.h"
 #include "lib/container/go_json.h"
 #include "lib/container/store.h"
@@ -115,10 +116,17 @@ int TagMain(Invocation& inv) {
 }
 
 int InspectMain(Invocation& inv) {
-  std::string type;
+  std::string type, format;
   inv.flags().String("type", &type, "Return JSON for the given type (container or image)");
+  inv.flags().String("f,format", &format, "Format the output using the given Go template");
   std::optional<std::vector<std::string>> args = inv.Parse(1);
   if (!args) return inv.exit_code();
+  std::optional<cli::GoTemplate> tmpl;
+  if (!format.empty()) {
+    absl::StatusOr<cli::GoTemplate> t = cli::GoTemplate::Parse(format);
+    if (!t.ok()) return inv.Fail(t.status(), kExitUsage);
+    tmpl = std::move(*t);
+  }
   if (!type.empty() && type != "container" && type != "image") {
     return inv.Fail(absl::InvalidArgumentError(absl::StrCat(
                         "\"", type, "\" is not a valid value for --type")),
@@ -158,7 +166,18 @@ int InspectMain(Invocation& inv) {
       errors.push_back(j.status());
     }
   }
-  printf("%s\n", out.dump(4).c_str());
+  if (tmpl) {
+    for (const nlohmann::ordered_json& j : out) {
+      absl::StatusOr<std::string> text = tmpl->Execute(j);
+      if (!text.ok()) {
+        errors.push_back(text.status());
+        continue;
+      }
+      printf("%s\n", text->c_str());
+    }
+  } else {
+    printf("%s\n", out.dump(4).c_str());
+  }
   for (const absl::Status& e : errors) inv.Fail(e);
   return errors.empty() ? 0 : kExitFailure;
 }

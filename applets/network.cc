@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "applets/applet.h"
+#include "lib/cli/go_template.h"
 #include "applets/table.h"
 #include "lib/container/store.h"
 #include "lib/engine/lifecycle.h"
@@ -154,8 +155,16 @@ std::map<std::string, network::EndpointView> LiveEndpoints(
 }
 
 int InspectCmd(Invocation& inv) {
+  std::string format;
+  inv.flags().String("f,format", &format, "Format the output using the given Go template");
   std::optional<std::vector<std::string>> args = inv.Parse(1);
   if (!args) return inv.exit_code();
+  std::optional<cli::GoTemplate> tmpl;
+  if (!format.empty()) {
+    absl::StatusOr<cli::GoTemplate> t = cli::GoTemplate::Parse(format);
+    if (!t.ok()) return inv.Fail(t.status(), kExitUsage);
+    tmpl = std::move(*t);
+  }
   NetworkStore store(inv.root(), network::RealHost());
   nlohmann::json out = nlohmann::json::array();
   int rc = 0;
@@ -169,7 +178,19 @@ int InspectCmd(Invocation& inv) {
     }
     out.push_back(network::InspectJson(*n, LiveEndpoints(store, *n, inv.root())));
   }
-  if (!out.empty() || rc == 0) printf("%s\n", out.dump(4).c_str());
+  if (tmpl) {
+    for (const nlohmann::json& j : out) {
+      absl::StatusOr<std::string> text =
+          tmpl->Execute(nlohmann::ordered_json::parse(j.dump()));
+      if (!text.ok()) {
+        rc = inv.Fail(text.status());
+        continue;
+      }
+      printf("%s\n", text->c_str());
+    }
+  } else if (!out.empty() || rc == 0) {
+    printf("%s\n", out.dump(4).c_str());
+  }
   return rc;
 }
 
