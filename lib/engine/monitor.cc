@@ -70,37 +70,6 @@ void WriteLine(int fd, const std::string& line) {
   }
 }
 
-// A container with its own network namespace gets its loopback up, as
-// libnetwork does for every sandbox. From here, through a socket opened in
-// that namespace: no thread or process needs to enter it.
-absl::Status BringUpLoopback(pid_t pid) {
-  base::UniqueFd self(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!self) return base::ErrnoStatus(errno, "open /proc/self/ns/net");
-  base::UniqueFd target(
-      open(absl::StrCat("/proc/", pid, "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!target) return base::ErrnoStatus(errno, "open the container's netns");
-  if (setns(target.get(), CLONE_NEWNET) != 0) {
-    return base::ErrnoStatus(errno, "enter the container's netns");
-  }
-  base::UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  int socket_errno = errno;
-  if (setns(self.get(), CLONE_NEWNET) != 0) {
-    // The monitor would stay in the container's network; it must not go on.
-    _exit(125);
-  }
-  if (!sock) return base::ErrnoStatus(socket_errno, "socket in the container's netns");
-  ifreq ifr{};
-  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) {
-    return base::ErrnoStatus(errno, "get the flags of lo");
-  }
-  ifr.ifr_flags |= IFF_UP;
-  if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) {
-    return base::ErrnoStatus(errno, "bring lo up");
-  }
-  return absl::OkStatus();
-}
-
 bool HasNewNetworkNamespace(const spec::Spec& s) {
   for (const spec::Namespace& ns : s.linux.namespaces) {
     if (ns.type == "network" && ns.path.empty()) return true;
@@ -213,22 +182,32 @@ absl::StatusOr<Running> Monitor::Start() {
   }
   std::optional<cgroup::Cgroup> cg;
   bool mounted = false;
+  NetworkPlan plan;
+  NetnsPreparer netns;  // After `plan`, which its thread reads.
   auto fail = [&](const absl::Status& s, int exit_code) -> absl::Status {
+    (void)netns.Wait();  // Its thread is done before anything is undone.
     start_exit_code_ = exit_code;
     UndoStart(c, cg, mounted, std::string(s.message()), exit_code);
     return s;
   };
 
   absl::Status s;
-  absl::StatusOr<NetworkPlan> plan = PrepareNetworks(o_.root, c);
-  if (!plan.ok()) return fail(plan.status(), 125);
-  if (!plan->attachments.empty()) {
+  absl::StatusOr<NetworkPlan> planned = PrepareNetworks(o_.root, c);
+  if (!planned.ok()) return fail(planned.status(), 125);
+  plan = std::move(*planned);
+  if (!plan.attachments.empty()) {
     // Recorded before any kernel state exists, so that recovery from a
     // monitor killed from here on knows what to release.
     s = store_.SaveStateLocked(c);
     if (!s.ok()) return fail(s, 125);
   }
-  s = store_.PrepareFirstStart(c, {.container_ips = plan->ips});
+  // The network namespace is made and wired meanwhile (veths, addresses,
+  // NAT rules): the container joins it ready.
+  const std::string& mode = c.host_config.network_mode;
+  if (mode != "host" && !absl::StartsWith(mode, "container:")) {
+    netns.Start(o_.root, plan);
+  }
+  s = store_.PrepareFirstStart(c, {.container_ips = plan.ips});
   if (!s.ok()) return fail(s, 125);
   s = RefreshOwnHosts(o_.root, c);
   if (!s.ok()) return fail(s, 125);
@@ -297,7 +276,6 @@ absl::StatusOr<Running> Monitor::Start() {
 
   absl::StatusOr<cgroup::Layout> layout = cgroup::Detect();
   if (!layout.ok()) return fail(layout.status(), 125);
-  bool new_netns = HasNewNetworkNamespace(*sp);
   // The cgroup exists before the container's process: it is born in it
   // (runtime::Options::cgroup2_dir / cgroup_v1_tasks), which is much
   // cheaper than moving it there afterwards.
@@ -315,10 +293,19 @@ absl::StatusOr<Running> Monitor::Start() {
   for (const base::UniqueFd& fd : join->v1_tasks) {
     options.cgroup_v1_tasks.push_back(fd.get());
   }
-  options.on_created = [&](pid_t pid) -> absl::Status {
-    if (new_netns) RETURN_IF_ERROR(BringUpLoopback(pid));
-    return ConnectNetworks(o_.root, *plan, pid);
-  };
+  // Last, to give the namespace's thread all the time there is.
+  if (HasNewNetworkNamespace(*sp)) {
+    if (!netns.started()) {
+      return fail(absl::InternalError("no network namespace was prepared"), 125);
+    }
+    absl::StatusOr<int> fd = netns.Wait();
+    if (!fd.ok()) return fail(fd.status(), 125);
+    for (spec::Namespace& ns : sp->linux.namespaces) {
+      if (ns.type == "network" && ns.path.empty()) {
+        ns.path = absl::StrCat("/proc/self/fd/", *fd);
+      }
+    }
+  }
   absl::StatusOr<runtime::Process> process = runtime::Start(*sp, std::move(options));
   if (!process.ok()) {
     int code = 125;

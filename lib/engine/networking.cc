@@ -1,11 +1,13 @@
 #include "lib/engine/networking.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <optional>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -218,7 +220,7 @@ absl::Status VerifyNetwork(const std::string& root,
         "user specified IP address is supported on user defined networks only");
   }
   if (!user_defined) return absl::OkStatus();
-  NetworkStore store(root);
+  NetworkStore store(root, network::RealHost());
   ASSIGN_OR_RETURN(Network n, store.Get(name));
   if (ip.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(ipam::Ipv4 want, ipam::ParseIpv4(ip));
@@ -320,14 +322,13 @@ absl::StatusOr<NetworkPlan> PrepareNetworks(const std::string& root,
 }
 
 absl::Status ConnectNetworks(const std::string& root, const NetworkPlan& plan,
-                             pid_t pid) {
+                             int netns_fd) {
   if (plan.attachments.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(base::UniqueFd netns, OpenNetns(pid));
-  NetworkStore store(root);
+  NetworkStore store(root, network::RealHost());
   for (size_t i = 0; i < plan.attachments.size(); ++i) {
     const NetworkAttachment& a = plan.attachments[i];
     RETURN_IF_ERROR(EnsureUnderLock(store, a.net));
-    RETURN_IF_ERROR(network::PlugEndpoint(a.net, a.ep, netns.get(), a.ifname,
+    RETURN_IF_ERROR(network::PlugEndpoint(a.net, a.ep, netns_fd, a.ifname,
                                           /*default_route=*/i == 0));
   }
   if (!plan.port_rules.empty()) {
@@ -335,6 +336,54 @@ absl::Status ConnectNetworks(const std::string& root, const NetworkPlan& plan,
     RETURN_IF_ERROR(nat::AddPorts(plan.port_rules));
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// A new network namespace, without moving any thread of ours into it: a
+// short-lived thread unshares and hands its namespace back as an fd.
+absl::StatusOr<base::UniqueFd> NewNetns() {
+  base::UniqueFd fd;
+  int err = 0;
+  std::thread t([&] {
+    if (unshare(CLONE_NEWNET) != 0) {
+      err = errno;
+      return;
+    }
+    fd.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!fd) err = errno;
+  });
+  t.join();
+  if (err != 0) return base::ErrnoStatus(err, "make a network namespace");
+  return fd;
+}
+
+}  // namespace
+
+void NetnsPreparer::Start(const std::string& root, const NetworkPlan& plan) {
+  started_ = true;
+  thread_ = std::thread([this, root, &plan] {
+    absl::StatusOr<base::UniqueFd> fd = NewNetns();
+    if (!fd.ok()) {
+      status_ = fd.status();
+      return;
+    }
+    // Every sandbox gets its loopback up, as libnetwork does.
+    status_ = network::SetLoopbackUp(fd->get());
+    if (status_.ok()) status_ = ConnectNetworks(root, plan, fd->get());
+    fd_ = std::move(*fd);
+  });
+}
+
+void NetnsPreparer::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::StatusOr<int> NetnsPreparer::Wait() {
+  Join();
+  if (!started_) return absl::FailedPreconditionError("no network namespace was asked for");
+  RETURN_IF_ERROR(status_);
+  return fd_.get();
 }
 
 void UnplugLater(const std::vector<std::string>& host_ifnames) {
@@ -353,7 +402,7 @@ void ReleaseNetworks(const std::string& root, container::Container& c,
     if (!es.endpoint_id.empty() || !es.ip_address.empty()) any = true;
   }
   if (any) {
-    NetworkStore store(root);
+    NetworkStore store(root, network::RealHost());
     for (auto& [name, es] : c.network_settings.networks) {
       if (es.endpoint_id.empty() && es.ip_address.empty()) continue;
       ReleaseOne(store, c, name, es, unplug_later);
@@ -364,7 +413,7 @@ void ReleaseNetworks(const std::string& root, container::Container& c,
 
 absl::Status RefreshOwnHosts(const std::string& root,
                              const container::Container& c) {
-  NetworkStore store(root);
+  NetworkStore store(root, network::RealHost());
   std::string path = absl::StrCat(container::ContainerDir(root, c.id), "/hosts");
   for (const auto& [name, es] : c.network_settings.networks) {
     if (!HasOwnNetwork(name) || name == "bridge" || es.ip_address.empty()) continue;
@@ -427,7 +476,7 @@ absl::Status DisconnectRunning(const std::string& root, container::Container& c,
     return absl::FailedPreconditionError(absl::StrCat(
         "container ", ShortName(c), " is not connected to network ", n.name));
   }
-  NetworkStore store(root);
+  NetworkStore store(root, network::RealHost());
   if (FirstIp(c.network_settings) == it->second.ip_address &&
       !it->second.ip_address.empty()) {
     // Its ports were published to this address.

@@ -24,9 +24,11 @@
 #include <sys/types.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/base/unique_fd.h"
 #include "lib/container/record.h"
 #include "lib/nat/rules.h"
 #include "lib/network/kernel.h"
@@ -50,7 +52,40 @@ struct NetworkPlan {
 absl::StatusOr<NetworkPlan> PrepareNetworks(const std::string& root,
                                             container::Container& c);
 absl::Status ConnectNetworks(const std::string& root, const NetworkPlan& plan,
-                             pid_t pid);
+                             int netns_fd);
+
+// A container's network namespace, made and wired (loopback up, then
+// ConnectNetworks) on a thread of its own while the caller prepares the
+// rest of the start; the container then joins it by path, as runc joins
+// the namespace dockerd prepared. The namespace lives as long as this
+// object's fd or a process in it.
+//
+//   NetnsPreparer netns;
+//   netns.Start(root, plan);
+//   ... mount the rootfs, build the spec ...
+//   ASSIGN_OR_RETURN(int fd, netns.Wait());
+//   spec's network namespace path = absl::StrCat("/proc/self/fd/", fd);
+class NetnsPreparer {
+ public:
+  NetnsPreparer() = default;
+  NetnsPreparer(const NetnsPreparer&) = delete;
+  NetnsPreparer& operator=(const NetnsPreparer&) = delete;
+  ~NetnsPreparer() { Join(); }
+
+  // `plan` must outlive the wait.
+  void Start(const std::string& root, const NetworkPlan& plan);
+  // The namespace's fd once it is wired, or why not. Idempotent.
+  absl::StatusOr<int> Wait();
+  bool started() const { return started_; }
+
+ private:
+  void Join();
+
+  bool started_ = false;
+  std::thread thread_;
+  base::UniqueFd fd_;
+  absl::Status status_;
+};
 // Releases everything PrepareNetworks and ConnectNetworks made for `c`,
 // as recorded in c.network_settings, and clears those fields (NetworkID
 // stays, as in Docker). Best effort: every step runs.

@@ -110,8 +110,25 @@ absl::StatusOr<std::vector<ipam::Ipv4Prefix>> HostRoutes() {
   return out;
 }
 
+std::optional<ipam::Ipv4Prefix> DeviceAddress(const std::string& name) {
+  absl::StatusOr<netlink::Socket> sock = netlink::Socket::Open();
+  if (!sock.ok()) return std::nullopt;
+  absl::StatusOr<std::optional<netlink::LinkInfo>> link = netlink::GetLink(*sock, name);
+  if (!link.ok() || !*link) return std::nullopt;
+  absl::StatusOr<std::vector<netlink::Ipv4Address>> addrs =
+      netlink::ListIpv4Addresses(*sock);
+  if (!addrs.ok()) return std::nullopt;
+  for (const netlink::Ipv4Address& a : *addrs) {
+    if (a.index == (*link)->index) {
+      return ipam::Ipv4Prefix{ipam::Ipv4::FromInAddr(a.addr), a.prefix_len};
+    }
+  }
+  return std::nullopt;
+}
+
 HostView RealHost() {
   HostView h;
+  h.device_address = DeviceAddress;
   h.routes = HostRoutes;
   h.create_kernel_state = EnsureKernelState;
   h.remove_kernel_state = RemoveKernelState;
@@ -152,6 +169,12 @@ absl::Status PlugEndpoint(const Network& n, const Endpoint& ep, int netns_fd,
   absl::Status s = configure();
   if (!s.ok()) (void)netlink::DeleteLink(sock, ep.host_ifname);
   return s;
+}
+
+absl::Status SetLoopbackUp(int netns_fd) {
+  ASSIGN_OR_RETURN(netlink::Socket inside, netlink::Socket::OpenIn(netns_fd));
+  ASSIGN_OR_RETURN(netlink::LinkInfo lo, MustGetLink(inside, "lo"));
+  return netlink::SetLinkUp(inside, lo.index, true);
 }
 
 absl::Status UnplugEndpoint(const std::string& host_ifname) {

@@ -61,6 +61,9 @@ std::string HostIfname(absl::string_view endpoint_id);
 // container's first network), unless the network is internal. On failure, the veth is removed.
 absl::Status PlugEndpoint(const Network& n, const Endpoint& ep, int netns_fd,
                           const std::string& ifname, bool default_route);
+// Brings up `lo` in the network namespace `netns_fd`.
+absl::Status SetLoopbackUp(int netns_fd);
+
 // Deletes the host side (its peer goes with it). NotFound if absent.
 absl::Status UnplugEndpoint(const std::string& host_ifname);
 
