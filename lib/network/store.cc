@@ -132,6 +132,21 @@ absl::Status NetworkStore::EnsurePredefined() {
                    {std::string(kBridgeNameOption),
                     std::string(kDefaultBridgeDevice)},
                    {"com.docker.network.driver.mtu", "1500"}};
+      if (host_.device_address) {
+        if (std::optional<ipam::Ipv4Prefix> a =
+                host_.device_address(std::string(kDefaultBridgeDevice))) {
+          ipam::Ipv4Prefix subnet{a->Network(), a->len};
+          bool taken = false;
+          for (const ipam::Ipv4Prefix& t : Subnets(nets)) {
+            taken |= t.Overlaps(subnet);
+          }
+          if (!taken && a->len <= 30 && a->addr != subnet.Network() &&
+              a->addr != subnet.Broadcast()) {
+            r.subnet = ipam::ToString(subnet);
+            r.gateway = ipam::ToString(a->addr);
+          }
+        }
+      }
     } else {
       r.driver = r.name == "host" ? "host" : "null";
     }

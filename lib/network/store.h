@@ -57,6 +57,11 @@ struct HostView {
   // Makes a new bridge network's kernel state; undoes it on removal.
   std::function<absl::Status(const Network&)> create_kernel_state;
   std::function<absl::Status(const Network&)> remove_kernel_state;
+  // The first IPv4 address (with its prefix length) of network device
+  // `name`, if it exists and has one: the default bridge network adopts
+  // the address of an existing mydocker0, as dockerd adopts docker0's.
+  std::function<std::optional<ipam::Ipv4Prefix>(const std::string& name)>
+      device_address;
 };
 
 class NetworkStore {
@@ -68,7 +73,9 @@ class NetworkStore {
   const std::string& root() const { return root_; }
 
   // Records bridge, host and none if missing. The bridge network's subnet
-  // is the first default pool free on the host (172.17.0.0/16 usually).
+  // is that of an existing mydocker0 device (left by another data root, or
+  // made by hand), else the first default pool free on the host
+  // (172.17.0.0/16 usually).
   absl::Status EnsurePredefined();
 
   // A new network, its kernel state made. InvalidArgument for a bad name,
