@@ -242,6 +242,20 @@ tmpfs ok" "$OUT" "the process's view"
   expect_eq "" "$OUT" "run without -i"
 }
 
+test_bind_mounts_of_files_and_missing_dirs() {
+  fresh_root
+  echo from-the-host > hostfile
+  # An existing file is bound as a file (read-only with :ro); a missing
+  # source is made as a directory, as dockerd does.
+  expect_ok md run --rm -v "$PWD/hostfile:/etc/motd:ro" -v "$PWD/made/here:/d" \
+    busybox sh -c 'cat /etc/motd; echo x > /etc/motd 2>&1 || echo ro; ls -d /d'
+  expect_eq "from-the-host
+ro
+/d" "$(sed 's/^sh: can.t create.*//;/^$/d' <<< "$OUT")" "the container's view"
+  [[ -d made/here ]] || _fail "the missing source was not made as a directory"
+  expect_eq from-the-host "$(cat hostfile)" "the host file"
+}
+
 test_original_syntax() {
   fresh_root
   # -image names the image; a command word with blanks is split as a shell

@@ -40,8 +40,13 @@ absl::StatusOr<MadeMounts> MakeMountPoints(const std::string& root,
       mp.mode = vs.mode;
       mp.propagation = vs.propagation.empty() ? "rprivate" : vs.propagation;
       if (vs.kind == spec::VolumeKind::kBind) {
-        // dockerd creates a missing bind source as a directory.
-        RETURN_IF_ERROR(base::MakeDirs(vs.source, 0755));
+        // dockerd creates a missing bind source as a directory; one that
+        // exists (a file, a socket...) is bound as it is.
+        struct stat st;
+        if (stat(vs.source.c_str(), &st) != 0) {
+          if (errno != ENOENT) return base::ErrnoStatus(errno, "stat ", vs.source);
+          RETURN_IF_ERROR(base::MakeDirs(vs.source, 0755));
+        }
         mp.source = vs.source;
         mp.type = "bind";
       } else {
