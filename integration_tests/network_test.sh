@@ -588,9 +588,10 @@ test_run_rm_releases_its_network() {
   hosts0=$(hosts_block stay brief)
   # When `run --rm` returns, the container's address and its line in its
   # peers' hosts files are gone. Its veth goes with its network namespace
-  # a few ms later: mydocker deletes it after answering the client (the
-  # kernel takes 15-20 ms to delete a network device), unlike dockerd,
-  # which answers after. Many times, since a late teardown is a race.
+  # a few ms later: the kernel deletes it in the background once the
+  # container's last process is gone (deleting it ourselves would take
+  # 15-20 ms under the rtnl lock), where dockerd answers only after
+  # deleting it. Many times, since a late teardown is a race.
   for i in $(seq 40); do
     expect_ok md run --rm --net brief busybox true
     expect_eq "$alloc0" "$(allocations brief)" "allocations right after run --rm #$i"

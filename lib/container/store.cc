@@ -112,10 +112,17 @@ absl::Status Store::SaveStateLocked(const Container& c) {
 }
 
 absl::Status Store::WriteRecords(const Container& c) const {
-  RETURN_IF_ERROR(base::WriteFileAtomic(
-      HostConfigPath(root_, c.id), SerializeHostConfig(c.host_config), 0644));
+  // A --rm container lives no longer than its monitor: after a crash that
+  // loses the page cache it would be removed, not started, so its records
+  // need not survive one (the same reasoning as its volatile overlay).
+  const base::Durability d = c.host_config.auto_remove
+                                 ? base::Durability::kAtomicOnly
+                                 : base::Durability::kDurable;
+  RETURN_IF_ERROR(base::WriteFileAtomic(HostConfigPath(root_, c.id),
+                                        SerializeHostConfig(c.host_config),
+                                        0644, d));
   return base::WriteFileAtomic(ConfigPath(root_, c.id), SerializeConfigV2(c),
-                               0600);
+                               0600, d);
 }
 
 absl::StatusOr<Container> Store::Create(CreateRequest request) {
@@ -186,7 +193,9 @@ absl::StatusOr<Container> Store::Create(CreateRequest request) {
   if (mkdir(checkpoints.c_str(), 0700) < 0) {
     return base::ErrnoStatus(errno, "mkdir ", checkpoints);
   }
-  RETURN_IF_ERROR(SyncStore(root_));
+  // Not for --rm (see WriteRecords): a syncfs waits for everything the
+  // filesystem has pending, 1-10 ms on a busy disk.
+  if (!c.host_config.auto_remove) RETURN_IF_ERROR(SyncStore(root_));
   RETURN_IF_ERROR(WriteRecords(c));  // config.v2.json last: now it exists.
   std::move(undo).Cancel();
   std::move(forget_lock).Cancel();

@@ -542,14 +542,13 @@ void Monitor::Finish(Running& r) {
   (void)store_.UnmountRootfs(r.c);
   bool auto_remove = false;
   std::vector<std::string> anonymous_volumes;
-  std::vector<std::string> unplug_later;
   {
     absl::StatusOr<base::FileLock> lock = store_.LockContainer(o_.id);
     if (lock.ok()) {
       absl::StatusOr<container::Container> c = store_.LoadById(o_.id);
       if (c.ok()) {
         // From the record on disk: `network connect` may have changed it.
-        ReleaseNetworks(o_.root, *c, &unplug_later);
+        ReleaseNetworks(o_.root, *c, /*netns_gone=*/true);
         container::SetStopped(*c, exit_status, oom, absl::Now());
         (void)store_.SaveStateLocked(*c);
         auto_remove = c->host_config.auto_remove;
@@ -567,10 +566,6 @@ void Monitor::Finish(Running& r) {
   }
   ToClient(FrameType::kExit, EncodeU32(static_cast<uint32_t>(exit_status)));
   FlushClient(/*block=*/true);
-  DropClient();
-  // After the client has its answer (`stop` and `rm -f` still wait for
-  // this process to end).
-  UnplugLater(unplug_later);
 }
 
 int Monitor::Run() {

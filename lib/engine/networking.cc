@@ -174,14 +174,9 @@ absl::StatusOr<NetworkAttachment> Reserve(NetworkStore& store,
 // Undoes Reserve (and the plug, if any) for one network. Every step runs.
 void ReleaseOne(NetworkStore& store, container::Container& c,
                 const std::string& name, container::EndpointSettings& es,
-                std::vector<std::string>* unplug_later = nullptr) {
-  if (!es.endpoint_id.empty()) {
-    std::string host = network::HostIfname(es.endpoint_id);
-    if (unplug_later) {
-      unplug_later->push_back(host);
-    } else {
-      (void)network::UnplugEndpoint(host);
-    }
+                bool netns_gone = false) {
+  if (!es.endpoint_id.empty() && !netns_gone) {
+    (void)network::UnplugEndpoint(network::HostIfname(es.endpoint_id));
   }
   absl::StatusOr<Network> n = store.Get(es.network_id.empty() ? name : es.network_id);
   if (!n.ok()) n = store.Get(name);
@@ -386,14 +381,8 @@ absl::StatusOr<int> NetnsPreparer::Wait() {
   return fd_.get();
 }
 
-void UnplugLater(const std::vector<std::string>& host_ifnames) {
-  for (const std::string& name : host_ifnames) {
-    (void)network::UnplugEndpoint(name);  // NotFound: the netns took it.
-  }
-}
-
 void ReleaseNetworks(const std::string& root, container::Container& c,
-                     std::vector<std::string>* unplug_later) {
+                     bool netns_gone) {
   std::vector<nat::PortRule> rules = RulesOf(c.network_settings, FirstIp(c.network_settings));
   if (!rules.empty()) (void)nat::RemovePorts(rules);
   (void)network::ReleasePorts(root, c.id);
@@ -405,7 +394,7 @@ void ReleaseNetworks(const std::string& root, container::Container& c,
     NetworkStore store(root, network::RealHost());
     for (auto& [name, es] : c.network_settings.networks) {
       if (es.endpoint_id.empty() && es.ip_address.empty()) continue;
-      ReleaseOne(store, c, name, es, unplug_later);
+      ReleaseOne(store, c, name, es, netns_gone);
     }
   }
   c.network_settings.ports.reset();

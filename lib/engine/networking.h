@@ -90,13 +90,13 @@ class NetnsPreparer {
 // as recorded in c.network_settings, and clears those fields (NetworkID
 // stays, as in Docker). Best effort: every step runs.
 //
-// With `unplug_later`, the host ends of the veths are not deleted but
-// their names added there, for UnplugLater once nobody waits: deleting a
-// network device costs the kernel ~15-20 ms (RCU grace periods), and the
-// container's dead network namespace takes its veth with it anyway.
+// With `netns_gone` (the container has exited: its network namespace
+// dies with its last process), the veths are left to the kernel, which
+// deletes them with the namespace, in the background: deleting one
+// ourselves takes 15-20 ms under the rtnl lock, and the kernel does it
+// anyway (our delete would only race it).
 void ReleaseNetworks(const std::string& root, container::Container& c,
-                     std::vector<std::string>* unplug_later = nullptr);
-void UnplugLater(const std::vector<std::string>& host_ifnames);
+                     bool netns_gone = false);
 
 // Rewrites the peers' blocks of container `id`'s hosts file from the
 // endpoints of its user-defined networks.
