@@ -65,7 +65,7 @@ absl::Status SetHostsBlock(const std::string& path, absl::string_view net,
   }
   if (!body.empty()) absl::StrAppend(&out, header, "\n", body);
   if (out == *text) return absl::OkStatus();
-  base::UniqueFd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  base::UniqueFd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return base::ErrnoStatus(errno, "open ", path);
   absl::string_view rest = out;
   while (!rest.empty()) {
@@ -228,6 +228,9 @@ absl::Status VerifyNetwork(const std::string& root,
 }
 
 bool IsStaleOwner(const std::string& root, const std::string& id) {
+  // A container that is gone holds nothing (and its lock file is not made
+  // again by asking).
+  if (access(container::ContainerDir(root, id).c_str(), F_OK) != 0) return true;
   // A start in progress holds the container's lock until its state.json
   // exists; a free lock and no live runtime state means nobody is using
   // what `id` holds.
