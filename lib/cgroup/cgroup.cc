@@ -703,6 +703,27 @@ absl::StatusOr<bool> Cgroup::OomKilled() const {
 }
 
 absl::Status Cgroup::Destroy(absl::Duration timeout) {
+  // Usually the cgroup is empty by now (the monitor destroys it once its
+  // container is reaped): one rmdir per hierarchy, without first listing
+  // every hierarchy's directory and reading its cgroup.procs. The first
+  // refusal (a process left, a child cgroup) stops this and takes the full
+  // path below, which tolerates the directories already gone; the freezer
+  // and the cgroup2 directory, which it signals through, go last.
+  std::vector<const Dir*> order;
+  for (const Dir& d : dirs_) {
+    if (!d.v2() && d.path != DirFor("freezer")) order.push_back(&d);
+  }
+  for (const Dir& d : dirs_) {
+    if (d.v2() || d.path == DirFor("freezer")) order.push_back(&d);
+  }
+  bool all_gone = true;
+  for (const Dir* d : order) {
+    if (::rmdir(d->path.c_str()) != 0 && errno != ENOENT) {
+      all_gone = false;
+      break;
+    }
+  }
+  if (all_gone) return absl::OkStatus();
   const absl::Time deadline = absl::Now() + timeout;
   RETURN_IF_ERROR(KillAll(SIGKILL, timeout));
   absl::Status first;
