@@ -603,6 +603,42 @@ test_run_rm_releases_its_network() {
   expect_ok md network rm brief
 }
 
+# The kernel state of a network is made again when a container needs it:
+# its rules after a firewall reload (the bridge stays, the ruleset goes),
+# everything after a reboot (simulated: bridge and table deleted).
+test_kernel_state_is_made_again_when_missing() {
+  fresh_root
+  local links0 nft0 net
+  links0=$(link_names)
+  nft0=$(nft list ruleset)
+  expect_ok md network create again
+  net=$(net_id again)
+  serve() {
+    expect_ok md run -d --name web --net again -p 92:80 nginx
+    wait_until 10 curl -sf -o /dev/null http://127.0.0.1:92/
+    expect_contains "$(curl -s -m 5 http://127.0.0.1:92/)" "$WELCOME" "$1"
+    expect_ok md rm -f web
+  }
+  serve "curl http://127.0.0.1:92/ at first"
+
+  nft flush ruleset  # A firewall reload.
+  serve "curl http://127.0.0.1:92/ after nft flush ruleset"
+  expect_contains "$(nft list table ip mydocker)" "chain net-${net:0:12}" "the network's chains, made again"
+
+  ip link del "br-${net:0:12}"  # A reboot.
+  nft delete table ip mydocker
+  serve "curl http://127.0.0.1:92/ after the bridge and the rules were gone"
+  local gw subnet
+  gw=$(jq -r .Gateway "$(net_dir again)/ipam.json")
+  subnet=$(jq -r .Subnet "$(net_dir again)/ipam.json")
+  expect_eq "$gw/${subnet#*/}" "$(ip -o -4 addr show dev "br-${net:0:12}" | awk '{print $4}')" \
+    "the bridge's address, made again"
+
+  expect_ok md network rm again
+  expect_eq "$links0" "$(link_names)" "links at the end"
+  expect_eq "$nft0" "$(nft list ruleset)" "nftables at the end"
+}
+
 # --- Crashes -----------------------------------------------------------------------
 
 test_killed_monitor_then_ps_releases_the_network() {

@@ -1,5 +1,7 @@
 #include "lib/nat/apply.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 
 #include <optional>
@@ -132,6 +134,19 @@ absl::Status AddNetwork(const NetworkRules& n) {
   RETURN_IF_ERROR(EnsureSkeletonLocked());
   return RunNft(script, absl::StrCat("add network ", n.id.substr(0, 12), " (",
                                      n.bridge, ", ", n.subnet, ")"));
+}
+
+absl::Status EnsureNetwork(const NetworkRules& n) {
+  ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> chains, OurChains());
+  if (chains) {
+    const std::string want[] = {NetChain(n), FwdInChain(n), FwdOutChain(n)};
+    bool all = true;
+    for (const std::string& c : want) {
+      all &= std::find(chains->begin(), chains->end(), c) != chains->end();
+    }
+    if (all) return absl::OkStatus();
+  }
+  return AddNetwork(n);
 }
 
 absl::Status RemoveNetwork(const NetworkRules& n) {

@@ -61,6 +61,11 @@ absl::Status AddNetwork(const NetworkRules& n);
 // (another network's) are left alone.
 absl::Status RemoveNetwork(const NetworkRules& n);
 
+// AddNetwork unless the network's chains are there (read-only when they
+// are: no transaction, nothing deleted). For a network whose bridge exists
+// but whose rules someone flushed (`nft flush ruleset`, a firewall reload).
+absl::Status EnsureNetwork(const NetworkRules& n);
+
 // Ensures the skeleton, then publishes the ports, all or none. Re-publishing
 // an identical mapping is OK; AlreadyExists if a host port (for that address
 // and protocol) is mapped elsewhere; InvalidArgument for a bad rule. No

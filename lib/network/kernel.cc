@@ -64,7 +64,11 @@ absl::Status EnsureKernelState(const Network& n) {
     for (const netlink::Ipv4Address& a : addrs) {
       if (a.index == link->index && ipam::Ipv4::FromInAddr(a.addr) == gateway &&
           a.prefix_len == subnet.len) {
-        return absl::OkStatus();
+        // The bridge outlives its rules when someone flushes the ruleset
+        // (`nft flush ruleset`, a firewall reload): check them (read-only
+        // when present) and forwarding.
+        RETURN_IF_ERROR(nat::EnsureNetwork(Rules(n)));
+        return nat::EnableIpForwarding();
       }
     }
     return absl::FailedPreconditionError(absl::StrCat(

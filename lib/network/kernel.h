@@ -30,10 +30,11 @@
 namespace mydocker::network {
 
 // Makes whatever is missing of a bridge network's kernel state. A present,
-// up bridge device is taken as the sign that all of it is there (one
-// netlink round trip); otherwise everything is (re)made, under the
-// network's lock held by the caller or not at all (the nft part is made
-// idempotent by removing the network's chains first).
+// up bridge device with the gateway address needs only its NAT chains
+// checked (and made again if someone flushed them) and forwarding on;
+// otherwise everything is (re)made, under the network's lock held by the
+// caller (the nft part is made idempotent by removing the network's chains
+// first).
 absl::Status EnsureKernelState(const Network& n);
 // Removes the bridge device and the network's NAT chains; absent parts
 // are fine. Deletes mydocker's nft table when no network is left in it.
