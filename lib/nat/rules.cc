@@ -60,6 +60,10 @@ constexpr char kSkeleton[] =
     iifname vmap @fwd_in
     oifname vmap @fwd_out
   }
+  chain guard {
+    type filter hook prerouting priority raw; policy accept;
+    iifname @bridges ip daddr 127.0.0.0/8 drop
+  }
 }
 )";
 
