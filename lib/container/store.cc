@@ -88,6 +88,14 @@ absl::StatusOr<ImageFacts> ReadImage(const std::string& root,
   return facts;
 }
 
+bool HoldsNetworkResources(const Container& c) {
+  if (c.network_settings.ports && !c.network_settings.ports->empty()) return true;
+  for (const auto& [name, es] : c.network_settings.networks) {
+    if (!es.endpoint_id.empty() || !es.ip_address.empty()) return true;
+  }
+  return false;
+}
+
 // Makes what was written so far durable before config.v2.json makes it a
 // container: the layer files are written plainly, as dockerd writes them.
 absl::Status SyncStore(const std::string& root) {
@@ -457,6 +465,11 @@ absl::Status Store::Remove(absl::string_view ref) {
     }
     return absl::FailedPreconditionError(absl::StrCat(
         "You cannot remove a ", state, " container ", c.id, ". ", procedure));
+  }
+  // A start whose monitor died after it recorded the container's network
+  // endpoints, before the container ran, left them held: give them back.
+  if (options_.release_runtime && HoldsNetworkResources(c)) {
+    options_.release_runtime(root_, c);
   }
   // Recorded first, so a removal cut short leaves a Dead container (dockerd
   // turns a RemovalInProgress it finds at startup into Dead, too).

@@ -36,6 +36,7 @@
 #include "lib/container/store.h"
 #include "lib/engine/attach.h"
 #include "lib/engine/networking.h"
+#include "lib/network/kernel.h"
 #include "lib/engine/container_spec.h"
 #include "lib/engine/lifecycle.h"
 #include "lib/engine/volumes.h"
@@ -542,12 +543,16 @@ void Monitor::Finish(Running& r) {
   (void)store_.UnmountRootfs(r.c);
   bool auto_remove = false;
   std::vector<std::string> anonymous_volumes;
+  std::vector<std::string> veths;
   {
     absl::StatusOr<base::FileLock> lock = store_.LockContainer(o_.id);
     if (lock.ok()) {
       absl::StatusOr<container::Container> c = store_.LoadById(o_.id);
       if (c.ok()) {
         // From the record on disk: `network connect` may have changed it.
+        for (const auto& [name, es] : c->network_settings.networks) {
+          if (!es.endpoint_id.empty()) veths.push_back(network::HostIfname(es.endpoint_id));
+        }
         ReleaseNetworks(o_.root, *c, /*netns_gone=*/true);
         container::SetStopped(*c, exit_status, oom, absl::Now());
         (void)store_.SaveStateLocked(*c);
@@ -566,6 +571,11 @@ void Monitor::Finish(Running& r) {
   }
   ToClient(FrameType::kExit, EncodeU32(static_cast<uint32_t>(exit_status)));
   FlushClient(/*block=*/true);
+  DropClient();
+  // The kernel deletes the veths with the container's network namespace,
+  // in the background. `run` has its answer; `stop` and `rm -f`, which wait
+  // for this process to end, find them gone.
+  (void)network::WaitForLinksGone(veths, absl::Seconds(2));
 }
 
 int Monitor::Run() {

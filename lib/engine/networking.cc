@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -65,7 +66,10 @@ absl::Status SetHostsBlock(const std::string& path, absl::string_view net,
   }
   if (!body.empty()) absl::StrAppend(&out, header, "\n", body);
   if (out == *text) return absl::OkStatus();
-  base::UniqueFd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+  // O_NONBLOCK: a lease the container took on its /etc/hosts must not
+  // stall us (we hold the network's lock): EWOULDBLOCK instead.
+  base::UniqueFd fd(open(path.c_str(),
+                         O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) return base::ErrnoStatus(errno, "open ", path);
   absl::string_view rest = out;
   while (!rest.empty()) {
@@ -129,9 +133,23 @@ std::vector<nat::PortRule> RulesOf(const container::NetworkSettings& s,
   return out;
 }
 
+// The container's networks, the one from --network (its eth0, its default
+// route, where its ports are published) first, then the ones `network
+// connect` added, by name.
+std::vector<std::string> NetworkOrder(const container::Container& c) {
+  std::vector<std::string> out;
+  std::string primary = container::NetworkName(c.host_config.network_mode);
+  if (c.network_settings.networks.count(primary)) out.push_back(primary);
+  for (const auto& [name, es] : c.network_settings.networks) {
+    if (name != primary) out.push_back(name);
+  }
+  return out;
+}
+
 // The address the container's ports are published to: its first network's.
-std::string FirstIp(const container::NetworkSettings& s) {
-  for (const auto& [name, es] : s.networks) {
+std::string PortsIp(const container::Container& c) {
+  for (const std::string& name : NetworkOrder(c)) {
+    const container::EndpointSettings& es = c.network_settings.networks.at(name);
     if (!es.ip_address.empty()) return es.ip_address;
   }
   return "";
@@ -145,9 +163,10 @@ absl::StatusOr<NetworkAttachment> Reserve(NetworkStore& store,
   ipam::Allocator alloc(store.IpamPath(n.id), n.name);
   std::optional<ipam::Ipv4> want;
   if (es.ipam_config.is_object()) {
-    std::string v = es.ipam_config.value("IPv4Address", "");
-    if (!v.empty()) {
-      ASSIGN_OR_RETURN(want, ipam::ParseIpv4(v));
+    auto v = es.ipam_config.find("IPv4Address");
+    if (v != es.ipam_config.end() && v->is_string() &&
+        !v->get_ref<const std::string&>().empty()) {
+      ASSIGN_OR_RETURN(want, ipam::ParseIpv4(v->get<std::string>()));
     }
   }
   ASSIGN_OR_RETURN(ipam::Ipv4 ip, alloc.Allocate(c.id, want));
@@ -257,8 +276,9 @@ absl::StatusOr<NetworkPlan> PrepareNetworks(const std::string& root,
   absl::Cleanup undo = [&] {
     if (!ok) ReleaseNetworks(root, c);
   };
-  for (auto& [name, es] : c.network_settings.networks) {
+  for (const std::string& name : NetworkOrder(c)) {
     if (!HasOwnNetwork(name)) continue;
+    container::EndpointSettings& es = c.network_settings.networks[name];
     ASSIGN_OR_RETURN(Network n, store.Get(name));
     if (!n.IsBridge()) continue;
     ASSIGN_OR_RETURN(NetworkAttachment a, Reserve(store, c, n, es));
@@ -343,15 +363,19 @@ namespace {
 absl::StatusOr<base::UniqueFd> NewNetns() {
   base::UniqueFd fd;
   int err = 0;
-  std::thread t([&] {
-    if (unshare(CLONE_NEWNET) != 0) {
-      err = errno;
-      return;
-    }
-    fd.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!fd) err = errno;
-  });
-  t.join();
+  try {
+    std::thread t([&] {
+      if (unshare(CLONE_NEWNET) != 0) {
+        err = errno;
+        return;
+      }
+      fd.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+      if (!fd) err = errno;
+    });
+    t.join();
+  } catch (const std::system_error& e) {
+    err = e.code().value();
+  }
   if (err != 0) return base::ErrnoStatus(err, "make a network namespace");
   return fd;
 }
@@ -360,6 +384,15 @@ absl::StatusOr<base::UniqueFd> NewNetns() {
 
 void NetnsPreparer::Start(const std::string& root, const NetworkPlan& plan) {
   started_ = true;
+  // A thread that cannot start (a pids limit) fails the start, cleanly.
+  try {
+    StartThread(root, plan);
+  } catch (const std::system_error& e) {
+    status_ = base::ErrnoStatus(e.code().value(), "start a thread");
+  }
+}
+
+void NetnsPreparer::StartThread(const std::string& root, const NetworkPlan& plan) {
   thread_ = std::thread([this, root, &plan] {
     absl::StatusOr<base::UniqueFd> fd = NewNetns();
     if (!fd.ok()) {
@@ -386,7 +419,7 @@ absl::StatusOr<int> NetnsPreparer::Wait() {
 
 void ReleaseNetworks(const std::string& root, container::Container& c,
                      bool netns_gone) {
-  std::vector<nat::PortRule> rules = RulesOf(c.network_settings, FirstIp(c.network_settings));
+  std::vector<nat::PortRule> rules = RulesOf(c.network_settings, PortsIp(c));
   if (!rules.empty()) (void)nat::RemovePorts(rules);
   (void)network::ReleasePorts(root, c.id);
   bool any = false;
@@ -446,7 +479,7 @@ absl::Status ConnectRunning(const std::string& root, container::Container& c,
   absl::Status s = netns.status();
   if (s.ok()) s = EnsureUnderLock(store, n);
   if (s.ok()) {
-    bool first = FirstIp(c.network_settings).empty();
+    bool first = PortsIp(c).empty();
     // The first free ethN (an earlier disconnect may have left a gap).
     for (int i = 0; i < 64; ++i) {
       s = network::PlugEndpoint(n, a.ep, netns->get(), absl::StrCat("eth", i), first);
@@ -458,7 +491,9 @@ absl::Status ConnectRunning(const std::string& root, container::Container& c,
     return s;
   }
   c.network_settings.networks[n.name] = es;
-  return RefreshOwnHosts(root, c);
+  // Best effort: the endpoint is plugged and must be recorded either way.
+  (void)RefreshOwnHosts(root, c);
+  return absl::OkStatus();
 }
 
 absl::Status DisconnectRunning(const std::string& root, container::Container& c,
@@ -469,7 +504,7 @@ absl::Status DisconnectRunning(const std::string& root, container::Container& c,
         "container ", ShortName(c), " is not connected to network ", n.name));
   }
   NetworkStore store(root, network::RealHost());
-  if (FirstIp(c.network_settings) == it->second.ip_address &&
+  if (PortsIp(c) == it->second.ip_address &&
       !it->second.ip_address.empty()) {
     // Its ports were published to this address.
     std::vector<nat::PortRule> rules = RulesOf(c.network_settings, it->second.ip_address);

@@ -80,6 +80,7 @@ class NetnsPreparer {
 
  private:
   void Join();
+  void StartThread(const std::string& root, const NetworkPlan& plan);
 
   bool started_ = false;
   std::thread thread_;

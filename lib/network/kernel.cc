@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "lib/base/status_macros.h"
 #include "lib/nat/apply.h"
 #include "lib/netlink/rtnl.h"
@@ -21,9 +23,25 @@ absl::StatusOr<ipam::Ipv4Prefix> Subnet(const Network& n) {
   return ipam::ParseSubnet(n.ipam[0].subnet);
 }
 
+// What names a network's chains in the nft table: its id, unless its
+// bridge is named otherwise (the default mydocker0, or -o
+// com.docker.network.bridge.name): then a hash of the bridge's name, so
+// that data roots sharing that bridge (a new root adopts an existing
+// mydocker0) make the same rules instead of clashing ones.
+std::string RulesId(const Network& n) {
+  const std::string bridge = n.BridgeName();
+  if (bridge == absl::StrCat("br-", n.id.substr(0, 12))) return n.id;
+  uint64_t h = 14695981039346656037ull;  // FNV-1a
+  for (char c : bridge) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return absl::StrFormat("%016x", h);
+}
+
 nat::NetworkRules Rules(const Network& n) {
   nat::NetworkRules r;
-  r.id = n.id;
+  r.id = RulesId(n);
   r.bridge = n.BridgeName();
   r.subnet = n.ipam.empty() ? "" : n.ipam[0].subnet;
   r.internal = n.internal;
@@ -52,6 +70,10 @@ absl::Status EnsureKernelState(const Network& n) {
   ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open());
   ASSIGN_OR_RETURN(std::optional<netlink::LinkInfo> link,
                    netlink::GetLink(sock, bridge));
+  if (link && link->kind != "bridge") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "network ", n.name, ": device ", bridge, " exists and is not a bridge"));
+  }
   ASSIGN_OR_RETURN(ipam::Ipv4Prefix subnet, Subnet(n));
   ASSIGN_OR_RETURN(ipam::Ipv4 gateway, ipam::ParseIpv4(n.ipam[0].gateway));
   if (link && (link->flags & IFF_UP)) {
@@ -179,6 +201,25 @@ absl::Status SetLoopbackUp(int netns_fd) {
   ASSIGN_OR_RETURN(netlink::Socket inside, netlink::Socket::OpenIn(netns_fd));
   ASSIGN_OR_RETURN(netlink::LinkInfo lo, MustGetLink(inside, "lo"));
   return netlink::SetLinkUp(inside, lo.index, true);
+}
+
+bool WaitForLinksGone(const std::vector<std::string>& names,
+                      absl::Duration timeout) {
+  if (names.empty()) return true;
+  absl::StatusOr<netlink::Socket> sock = netlink::Socket::Open();
+  if (!sock.ok()) return false;
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    bool any = false;
+    for (const std::string& name : names) {
+      absl::StatusOr<std::optional<netlink::LinkInfo>> link =
+          netlink::GetLink(*sock, name);
+      any |= !link.ok() || link->has_value();
+    }
+    if (!any) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
 }
 
 absl::Status UnplugEndpoint(const std::string& host_ifname) {

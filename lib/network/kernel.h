@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "lib/ipam/address.h"
 #include "lib/network/record.h"
 #include "lib/network/store.h"
@@ -64,6 +65,12 @@ absl::Status PlugEndpoint(const Network& n, const Endpoint& ep, int netns_fd,
                           const std::string& ifname, bool default_route);
 // Brings up `lo` in the network namespace `netns_fd`.
 absl::Status SetLoopbackUp(int netns_fd);
+
+// Waits until none of the network devices `names` exists any more (the
+// kernel deletes a dead network namespace's veths in the background), at
+// most `timeout`. True if they are all gone.
+bool WaitForLinksGone(const std::vector<std::string>& names,
+                      absl::Duration timeout);
 
 // Deletes the host side (its peer goes with it). NotFound if absent.
 absl::Status UnplugEndpoint(const std::string& host_ifname);

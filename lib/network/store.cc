@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -86,7 +87,12 @@ absl::StatusOr<Network> NetworkStore::Load(const std::string& id) {
 absl::Status NetworkStore::Write(const Network& n) {
   RETURN_IF_ERROR(base::MakeDirs(Dir(n.id), 0700));
   return base::WriteFileAtomic(absl::StrCat(Dir(n.id), "/network.json"),
-                               ToJson(n).dump(4) + "\n", 0600);
+                               // Labels and options are the user's: bytes
+                               // that are not UTF-8 must not throw.
+                               ToJson(n).dump(4, ' ', false,
+                                              Json::error_handler_t::replace) +
+                                   "\n",
+                               0600);
 }
 
 absl::StatusOr<std::vector<Network>> NetworkStore::ListLocked() {
@@ -209,6 +215,13 @@ absl::StatusOr<Network> NetworkStore::CreateLocked(
     return Invalid(absl::StrCat("bridge name \"", bridge,
                                 "\" is longer than 15 characters"));
   }
+  for (char c : bridge) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
+        c != '.' && c != '-') {
+      return Invalid(absl::StrCat("bridge name \"", bridge,
+                                  "\": only [a-zA-Z0-9_.-] are allowed"));
+    }
+  }
   for (const Network& o : existing) {
     if (o.IsBridge() && o.BridgeName() == bridge) {
       return absl::AlreadyExistsError(absl::StrCat(
@@ -233,6 +246,10 @@ absl::StatusOr<Network> NetworkStore::CreateLocked(
             ipam::ToString(taken[i])));
       }
     }
+  }
+  if (pool.subnet.len < 8) {
+    return Invalid(absl::StrCat("subnet ", ipam::ToString(pool.subnet),
+                                " is too large for a bridge network (/8 at least)"));
   }
   if (pool.subnet.len > 30) {
     return Invalid(absl::StrCat("subnet ", ipam::ToString(pool.subnet),
@@ -264,6 +281,8 @@ absl::StatusOr<Network> NetworkStore::CreateLocked(
   }
   if (!predefined && host_.create_kernel_state) {
     if (absl::Status s = host_.create_kernel_state(n); !s.ok()) {
+      // What it made before failing (the bridge, its address) goes too.
+      if (host_.remove_kernel_state) (void)host_.remove_kernel_state(n);
       undo_dir();
       return s;
     }
