@@ -54,7 +54,8 @@ struct Cloned {
   base::UniqueFd pidfd;
 };
 
-absl::StatusOr<Cloned> Clone(PlannedChild& pc, int cgroup2_dir) {
+absl::StatusOr<Cloned> Clone(PlannedChild& pc, int cgroup2_dir,
+                             bool* into_cgroup_failed) {
   base::UniqueFd own_pid_ns;
   if (pc.pid_ns.valid()) {
     ASSIGN_OR_RETURN(own_pid_ns,
@@ -76,6 +77,14 @@ absl::StatusOr<Cloned> Clone(PlannedChild& pc, int cgroup2_dir) {
   // Without CLONE_VM this is a fork: the child runs on a copy of this stack
   // and memory, so the plan's pointers stay valid and no stack is needed.
   long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && cgroup2_dir >= 0 && (errno == E2BIG || errno == EINVAL)) {
+    // A kernel before 5.7 has no CLONE_INTO_CGROUP: the caller moves the
+    // child in the slow way (Cloned::cgroup2_pending).
+    args.flags &= ~CLONE_INTO_CGROUP;
+    args.cgroup = 0;
+    pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0) *into_cgroup_failed = true;
+  }
   if (pid == 0) internal::RunChild(pc.plan);
   const int clone_errno = errno;
   base::UniqueFd owned_pidfd(pid > 0 ? pidfd : -1);
@@ -181,7 +190,9 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
 
   pc.plan.cgroup_tasks = options.cgroup_v1_tasks.data();
   pc.plan.num_cgroup_tasks = options.cgroup_v1_tasks.size();
-  absl::StatusOr<Cloned> cloned = Clone(pc, options.cgroup2_dir);
+  bool into_cgroup_failed = false;
+  absl::StatusOr<Cloned> cloned =
+      Clone(pc, options.cgroup2_dir, &into_cgroup_failed);
   if (!cloned.ok()) return Prefixed(cloned.status());
   child_end.reset();  // Now only the child holds it: EOF means it exec'd.
   ChildGuard guard(cloned->pidfd.get());
@@ -198,6 +209,12 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
     return FailureStatus(pc, nullptr, **report);
   }
 
+  if (into_cgroup_failed) {
+    int procs = openat(options.cgroup2_dir, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (procs < 0) return Prefixed(base::ErrnoStatus(errno, "open cgroup.procs"));
+    base::UniqueFd owned(procs);
+    RETURN_IF_ERROR(base::WriteAll(procs, absl::StrCat(pid), "cgroup.procs"));
+  }
   if (options.on_created) {
     if (absl::Status s = options.on_created(pid); !s.ok()) return Prefixed(s);
   }
