@@ -119,11 +119,13 @@ absl::Status Store::SaveStateLocked(const Container& c) {
                                0600, base::Durability::kAtomicOnly);
 }
 
-absl::Status Store::WriteRecords(const Container& c) const {
-  // A --rm container lives no longer than its monitor: after a crash that
-  // loses the page cache it would be removed, not started, so its records
-  // need not survive one (the same reasoning as its volatile overlay).
-  const base::Durability d = c.host_config.auto_remove
+absl::Status Store::WriteRecords(const Container& c, bool first_write) const {
+  // A --rm container lives no longer than its monitor, so its later
+  // record updates need not survive a crash that loses the page cache:
+  // replacing an existing file is atomic either way. Its first write
+  // (Create) is durable all the same: a new file not flushed could be
+  // found empty after such a crash, a container nothing could list or rm.
+  const base::Durability d = c.host_config.auto_remove && !first_write
                                  ? base::Durability::kAtomicOnly
                                  : base::Durability::kDurable;
   RETURN_IF_ERROR(base::WriteFileAtomic(HostConfigPath(root_, c.id),
@@ -201,10 +203,14 @@ absl::StatusOr<Container> Store::Create(CreateRequest request) {
   if (mkdir(checkpoints.c_str(), 0700) < 0) {
     return base::ErrnoStatus(errno, "mkdir ", checkpoints);
   }
-  // Not for --rm (see WriteRecords): a syncfs waits for everything the
-  // filesystem has pending, 1-10 ms on a busy disk.
+  // Not for --rm: a syncfs waits for everything the filesystem has
+  // pending, 1-10 ms on a busy disk, and a --rm container's layer files are
+  // throwaway (its overlay is volatile too). After a crash that loses the
+  // page cache such a container may be listed with a damaged rw layer;
+  // `rm` removes it.
   if (!c.host_config.auto_remove) RETURN_IF_ERROR(SyncStore(root_));
-  RETURN_IF_ERROR(WriteRecords(c));  // config.v2.json last: now it exists.
+  // config.v2.json last: now it exists.
+  RETURN_IF_ERROR(WriteRecords(c, /*first_write=*/true));
   std::move(undo).Cancel();
   std::move(forget_lock).Cancel();
   return c;
