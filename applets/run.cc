@@ -82,6 +82,13 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
     rc = inv.Fail(s, kExitUsage);
     return std::nullopt;
   }
+  if ((req->host_config.network_mode == "host" ||
+       req->host_config.network_mode == "none") &&
+      req->host_config.port_bindings && !req->host_config.port_bindings->empty()) {
+    // As docker: the ports are kept in the record, and have no effect.
+    fprintf(stderr, "WARNING: Published ports are discarded when using %s network mode\n",
+            req->host_config.network_mode.c_str());
+  }
   container::Store store(inv.root(), engine::RuntimeStoreOptions());
   container::CreateRequest create;
   create.ipv4_address = req->ip;
