@@ -188,8 +188,8 @@ int InspectCmd(Invocation& inv) {
       }
       printf("%s\n", text->c_str());
     }
-  } else if (!out.empty() || rc == 0) {
-    printf("%s\n", out.dump(4).c_str());
+  } else {
+    printf("%s\n", out.dump(4).c_str());  // "[]" when none was found, as docker
   }
   return rc;
 }

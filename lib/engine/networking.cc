@@ -475,6 +475,13 @@ absl::Status ConnectRunning(const std::string& root, container::Container& c,
   ASSIGN_OR_RETURN(NetworkAttachment a, Reserve(store, c, n, es));
   auto undo = [&] { ReleaseOne(store, c, n.name, es); };
   ASSIGN_OR_RETURN(container::RuntimeState rs, container::ReadRuntimeState(root, c.id));
+  // The recorded pid is still the container's (same start time, same boot):
+  // never plug a reused pid's namespace.
+  if (container::Judge(rs, container::HostProbe{}) != container::Liveness::kAlive) {
+    undo();
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", ShortName(c), " is not running"));
+  }
   absl::StatusOr<base::UniqueFd> netns = OpenNetns(static_cast<pid_t>(rs.pid));
   absl::Status s = netns.status();
   if (s.ok()) s = EnsureUnderLock(store, n);
