@@ -697,6 +697,35 @@ test_killed_monitor_then_ps_releases_the_network() {
 
 # --- Errors ---------------------------------------------------------------------------
 
+# A container whose monitor was killed still has its DNAT element; before
+# anything repairs it, the next container asking for its port gets the port
+# and the traffic, and the repair later leaves the new mapping alone.
+test_port_of_a_killed_container_goes_to_the_next() {
+  fresh_root
+  expect_ok md network create heirs
+  expect_ok md run -d --name orphan --net heirs -p 9001:80 nginx
+  local id=$OUT mon ip
+  mon=$(jq -r .MonitorPid "$MYDOCKER_ROOT/mydocker/containers/$id/state.json")
+  kill -9 "$mon"
+  wait_until 5 eval "[[ ! -e /proc/$mon/stat ]] || grep -qs '^[0-9]* ([^)]*) Z' /proc/$mon/stat"
+  # No ps, no rm: the orphan is not repaired yet.
+  expect_ok md run -d --name heir --net heirs -p 9001:80 nginx
+  ip=$(ip_of heir heirs)
+  expect_eq "tcp_any 9001 -> $ip:80" "$(dnat_elements)" "the published port, taken over"
+  wait_until 10 curl -sf -o /dev/null http://127.0.0.1:9001/
+  expect_ok md logs heir
+  local before=$OUT
+  expect_ok curl -s -m 5 http://127.0.0.1:9001/
+  expect_ok md logs heir
+  [[ ${#OUT} -gt ${#before} ]] || _fail "the request did not reach heir"
+  expect_contains "$(ps_row orphan)" "Exited (137)" "ps -a repairs the orphan"
+  expect_eq "tcp_any 9001 -> $ip:80" "$(dnat_elements)" "the heir's mapping after the repair"
+  expect_ok md rm -f heir orphan
+  remove_cgroups "$id"
+  expect_eq "" "$(dnat_elements)" "published ports at the end"
+  expect_ok md network rm heirs
+}
+
 test_bad_input_is_refused_and_creates_nothing() {
   fresh_root
   expect_ok md network create --subnet 10.10.0.0/24 taken

@@ -318,12 +318,14 @@ absl::StatusOr<NetworkPlan> PrepareNetworks(const std::string& root,
       RETURN_IF_ERROR(add(key, container::PortBinding{}));
     }
   }
+  std::vector<network::PublishedPort> taken_over;
   if (!requests.empty() && !plan.attachments.empty()) {
     ASSIGN_OR_RETURN(std::vector<network::PublishedPort> got,
                      network::ReservePorts(root, c.id, requests,
                                            [&](const std::string& owner) {
                                              return IsStaleOwner(root, owner);
-                                           }));
+                                           },
+                                           &taken_over));
     for (size_t i = 0; i < got.size(); ++i) {
       auto& list = ports[request_keys[i]];
       if (!list) list.emplace();
@@ -335,6 +337,13 @@ absl::StatusOr<NetworkPlan> PrepareNetworks(const std::string& root,
   }
   c.network_settings.ports = std::move(ports);
   plan.port_rules = RulesOf(c.network_settings, plan.ips.empty() ? "" : plan.ips[0]);
+  for (const network::PublishedPort& p : taken_over) {
+    // Only the key counts for a deletion; the value is ours, to be valid.
+    if (!plan.ips.empty()) {
+      plan.taken_over.push_back(
+          nat::PortRule{p.proto, p.host_ip, p.host_port, plan.ips[0], 1});
+    }
+  }
   ok = true;
   return plan;
 }
@@ -351,6 +360,7 @@ absl::Status ConnectNetworks(const std::string& root, const NetworkPlan& plan,
   }
   if (!plan.port_rules.empty()) {
     RETURN_IF_ERROR(nat::EnsureSkeleton());
+    RETURN_IF_ERROR(nat::DeletePortKeys(plan.taken_over));
     RETURN_IF_ERROR(nat::AddPorts(plan.port_rules));
   }
   return absl::OkStatus();

@@ -45,6 +45,9 @@ struct NetworkAttachment {
 struct NetworkPlan {
   std::vector<NetworkAttachment> attachments;
   std::vector<nat::PortRule> port_rules;
+  // Of those, the ones taken from a stale owner, whose DNAT element may
+  // still be there.
+  std::vector<nat::PortRule> taken_over;
   std::vector<std::string> ips;  // the container's addresses, for hosts
 };
 

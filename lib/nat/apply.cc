@@ -165,6 +165,20 @@ absl::Status AddPorts(const std::vector<PortRule>& ports) {
   return RunNft(script, absl::StrCat("publish ", PortsString(ports)));
 }
 
+absl::Status DeletePortKeys(const std::vector<PortRule>& ports) {
+  if (ports.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::string> steps, DeletePortKeysSteps(ports));
+  const std::string what = absl::StrCat("take over ", PortsString(ports));
+  ASSIGN_OR_RETURN(base::FileLock lock, Lock());
+  ASSIGN_OR_RETURN(bool exists, TableExists());
+  if (!exists) return absl::OkStatus();
+  for (const std::string& step : steps) {
+    absl::Status d = RunNft(step, what);
+    if (!d.ok() && !absl::IsNotFound(d)) return d;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RemovePorts(const std::vector<PortRule>& ports) {
   ASSIGN_OR_RETURN(std::vector<std::string> steps, RemovePortsSteps(ports));
   if (steps.empty()) return absl::OkStatus();

@@ -71,6 +71,10 @@ absl::Status EnsureNetwork(const NetworkRules& n);
 // and protocol) is mapped elsewhere; InvalidArgument for a bad rule. No
 // ports: OK, nothing done.
 absl::Status AddPorts(const std::vector<PortRule>& ports);
+// Deletes the elements of the rules' keys, whatever they map to (absent
+// ones are fine): for ports lib/network/ports took from a stale owner (a
+// container whose monitor was killed, not yet repaired), before AddPorts.
+absl::Status DeletePortKeys(const std::vector<PortRule>& ports);
 
 // Unpublishes the ports. OK for mappings (or a table) already absent; a host
 // port now mapped to another container is left alone.

@@ -359,6 +359,14 @@ absl::StatusOr<std::vector<std::string>> RemovePortsSteps(
   return steps;
 }
 
+absl::StatusOr<std::vector<std::string>> DeletePortKeysSteps(
+    const std::vector<PortRule>& ports) {
+  ASSIGN_OR_RETURN(std::vector<ValidPort> valid, ValidatePorts(ports));
+  std::vector<std::string> steps;
+  for (const ValidPort& v : valid) steps.push_back(DeleteElement(v.map, v.key));
+  return steps;
+}
+
 absl::StatusOr<std::string> RemovePortsScript(
     const std::vector<PortRule>& ports) {
   ASSIGN_OR_RETURN(std::vector<std::string> steps, RemovePortsSteps(ports));

@@ -134,6 +134,12 @@ absl::StatusOr<std::string> RemovePortsScript(
 absl::StatusOr<std::vector<std::string>> RemovePortsSteps(
     const std::vector<PortRule>& ports);
 
+// One "delete element" per rule, by key alone, whatever the key maps to:
+// for a key handed to a new owner while a stale one's element is still
+// there. Each step fails (NotFound) when its key is absent.
+absl::StatusOr<std::vector<std::string>> DeletePortKeysSteps(
+    const std::vector<PortRule>& ports);
+
 }  // namespace mydocker::nat
 
 #endif  // MYDOCKER_LIB_NAT_RULES_H_

@@ -250,6 +250,16 @@ delete element ip mydocker udp_ip { 127.0.0.1 . 53 }
   EXPECT_EQ(absl::StrJoin(*steps, ""), *s);
 }
 
+// Taking a key over from a stale owner deletes by key alone.
+TEST(PortsScriptTest, DeletePortKeysByKeyAlone) {
+  absl::StatusOr<std::vector<std::string>> steps = DeletePortKeysSteps({kAny, kLocal});
+  ASSERT_TRUE(steps.ok()) << steps.status();
+  EXPECT_EQ(absl::StrJoin(*steps, ""),
+            R"(delete element ip mydocker tcp_any { 91 }
+delete element ip mydocker udp_ip { 127.0.0.1 . 53 }
+)");
+}
+
 TEST(PortRuleStringTest, Format) {
   EXPECT_EQ(PortRuleString(kAny), "0.0.0.0:91->172.18.0.2:80/tcp");
   EXPECT_EQ(PortRuleString(kLocal), "127.0.0.1:53->172.18.0.2:5353/udp");

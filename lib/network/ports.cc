@@ -125,7 +125,8 @@ absl::Status Probe(const PublishedPort& p) {
 absl::StatusOr<std::vector<PublishedPort>> ReservePorts(
     const std::string& root, const std::string& container_id,
     const std::vector<PortRequest>& requests,
-    const std::function<bool(const std::string&)>& is_stale) {
+    const std::function<bool(const std::string&)>& is_stale,
+    std::vector<PublishedPort>* taken_over) {
   if (requests.empty()) return std::vector<PublishedPort>{};
   ASSIGN_OR_RETURN(base::FileLock lock, Lock(root));
   ASSIGN_OR_RETURN(Table table, Read(root));
@@ -146,6 +147,10 @@ absl::StatusOr<std::vector<PublishedPort>> ReservePorts(
       if (!Conflicts(want, ParseKey(it->first))) {
         ++it;
       } else if (stale(it->second)) {
+        if (taken_over) {
+          Parsed p = ParseKey(it->first);
+          taken_over->push_back(PublishedPort{p.proto, p.ip, p.port, 0});
+        }
         it = table.erase(it);
       } else {
         return true;

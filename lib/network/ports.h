@@ -47,10 +47,13 @@ inline constexpr int kEphemeralLast = 60999;
 // is FailedPrecondition "Bind for 0.0.0.0:91 failed: port is already
 // allocated"; one a host socket holds, "... address already in use".
 // InvalidArgument for a bad protocol, address or port.
+// `taken_over`, if given, receives the reservations dropped from stale
+// owners (their DNAT elements may still be in place).
 absl::StatusOr<std::vector<PublishedPort>> ReservePorts(
     const std::string& root, const std::string& container_id,
     const std::vector<PortRequest>& requests,
-    const std::function<bool(const std::string&)>& is_stale = {});
+    const std::function<bool(const std::string&)>& is_stale = {},
+    std::vector<PublishedPort>* taken_over = nullptr);
 
 // Drops every reservation of `container_id` (OK if it has none).
 absl::Status ReleasePorts(const std::string& root,
