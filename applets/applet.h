@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "lib/cli/flags.h"
@@ -138,6 +139,11 @@ int StopMain(Invocation& inv);
 int TagMain(Invocation& inv);
 int VersionMain(Invocation& inv);
 int WaitMain(Invocation& inv);
+
+// A listing applet's --format: true for "json" (or "{{json .}}", one JSON
+// object per line), false for none; InvalidArgument for anything else
+// (Go templates are not supported for listings).
+absl::StatusOr<bool> JsonListFormat(absl::string_view format);
 
 // Pulls `name` for a `run`/`create` that did not find it, with docker
 // run's messages and progress on stderr (applets/pull.cc).

@@ -30,12 +30,9 @@ int ImagesMain(Invocation& inv) {
   inv.flags().String("format", &format, "\"json\" for one JSON object per line");
   std::optional<std::vector<std::string>> args = inv.Parse(0, 1);
   if (!args) return inv.exit_code();
-  bool json = format == "json" || format == "{{json .}}";
-  if (!format.empty() && !json) {
-    return inv.Fail(absl::InvalidArgumentError(
-                        "--format: only \"json\" (or \"{{json .}}\") is supported"),
-                    kExitUsage);
-  }
+  absl::StatusOr<bool> json_format = JsonListFormat(format);
+  if (!json_format.ok()) return inv.Fail(json_format.status(), kExitUsage);
+  const bool json = *json_format;
   image::ListOptions options;
   options.all = all;
   options.digests = digests;
