@@ -150,7 +150,7 @@ std::vector<std::string> ProcRoutes() {
 class RtnlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+    ASSERT_EQ(geteuid(), 0u) << "rtnl_test needs root (network namespaces)";
     ASSERT_EQ(unshare(CLONE_NEWNET), 0) << strerror(errno);
     absl::StatusOr<Socket> s = Socket::Open();
     ASSERT_TRUE(s.ok()) << s.status();
