@@ -208,30 +208,39 @@ int WithContainer(Invocation& inv, const std::string& ref,
   return 0;
 }
 
+// The network args[0] and, under its lock, the container args[1]: what
+// connect and disconnect act on.
+int OnNetworkAndContainer(
+    Invocation& inv, const std::vector<std::string>& args,
+    const std::function<absl::Status(container::Container&, const Network&)>& f) {
+  NetworkStore store(inv.root(), network::RealHost());
+  absl::StatusOr<Network> n = store.Get(args[0]);
+  if (!n.ok()) return inv.Fail(n.status());
+  return WithContainer(inv, args[1],
+                       [&](container::Container& c) { return f(c, *n); });
+}
+
 int ConnectCmd(Invocation& inv) {
   std::string ip;
   inv.flags().String("ip", &ip, "IPv4 address (e.g., 172.30.100.104)");
   std::optional<std::vector<std::string>> args = inv.Parse(2, 2);
   if (!args) return inv.exit_code();
-  NetworkStore store(inv.root(), network::RealHost());
-  absl::StatusOr<Network> n = store.Get((*args)[0]);
-  if (!n.ok()) return inv.Fail(n.status());
-  return WithContainer(inv, (*args)[1], [&](container::Container& c) {
-    return engine::ConnectRunning(inv.root(), c, *n, ip);
-  });
+  return OnNetworkAndContainer(
+      inv, *args, [&](container::Container& c, const Network& n) {
+        return engine::ConnectRunning(inv.root(), c, n, ip);
+      });
 }
 
 int DisconnectCmd(Invocation& inv) {
   bool force = false;
-  inv.flags().Bool("f,force", &force, "Force the container to disconnect from a network");
+  // Accepted for docker's sake: a disconnect here never needs forcing.
+  inv.flags().Bool("f,force", &force, "Accepted for compatibility (a disconnect never needs it)");
   std::optional<std::vector<std::string>> args = inv.Parse(2, 2);
   if (!args) return inv.exit_code();
-  NetworkStore store(inv.root(), network::RealHost());
-  absl::StatusOr<Network> n = store.Get((*args)[0]);
-  if (!n.ok()) return inv.Fail(n.status());
-  return WithContainer(inv, (*args)[1], [&](container::Container& c) {
-    return engine::DisconnectRunning(inv.root(), c, *n);
-  });
+  return OnNetworkAndContainer(
+      inv, *args, [&](container::Container& c, const Network& n) {
+        return engine::DisconnectRunning(inv.root(), c, n);
+      });
 }
 
 int PruneCmd(Invocation& inv) {
