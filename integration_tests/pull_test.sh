@@ -105,6 +105,17 @@ test_quiet_prints_only_the_reference() {
   expect_eq "$REG/library/busybox:latest" "$OUT" "stdout"
 }
 
+
+# A loopback registry is insecure: https is tried first, and its TLS failure
+# against a plain-HTTP server goes straight to http, without the backoff
+# retries meant for dropped connections (they cost 1.4 s per pull).
+test_plain_http_registry_is_not_retried_over_https() {
+  fresh_root
+  expect_ok "$MYDOCKER" --debug pull -q $REG/library/busybox
+  expect_contains "$ERR" "https://$REG/v2/"
+  expect_contains "$ERR" "trying the next endpoint"
+  expect_not_contains "$ERR" "retrying in"
+}
 test_multiplatform_index_selects_the_platform() {
   fresh_root
   expect_ok "$MYDOCKER" pull $REG/library/multiarch

@@ -164,7 +164,7 @@ absl::StatusOr<registry::FetchedManifest> Puller::Resolve(registry::HttpClient& 
     // A mirror that fails for any reason is skipped, as Docker does; the
     // https try of an insecure registry only for a transport failure.
     bool next = more && (ep.mirror || absl::IsUnavailable(m.status()));
-    base::LogDebug("%s: %s%s", ep.base_url, m.status().ToString(),
+    base::LogDebug("%s: %s%s", ep.base_url, m.status().message(),
                    next ? " (trying the next endpoint)" : "");
     if (!next) break;
   }

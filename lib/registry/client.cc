@@ -265,7 +265,7 @@ absl::StatusOr<HttpResponse> Repository::Send(
   for (int attempt = 1; attempt <= retry_.attempts; ++attempt) {
     if (attempt > 1) {
       base::LogDebug("%s: retrying in %d ms after: %s", what, backoff_ms,
-                     last.ToString());
+                     last.message());
       usleep(static_cast<useconds_t>(backoff_ms) * 1000);
       backoff_ms *= 2;
     }
@@ -295,9 +295,12 @@ absl::StatusOr<HttpResponse> Repository::Send(
     }
     if (!resp.ok()) {
       // A transport failure. Retry only while the caller has seen nothing,
-      // and never a failure the sink itself reported.
+      // never a failure the sink itself reported, and never one that would
+      // repeat: an https try of a plain-HTTP registry would otherwise wait
+      // out every backoff (1.4 s) before the http endpoint gets its turn.
       last = resp.status();
-      if (resp.status().code() != absl::StatusCode::kUnavailable || streamed > 0) {
+      if (resp.status().code() != absl::StatusCode::kUnavailable || streamed > 0 ||
+          !IsRetryable(resp.status())) {
         return resp.status();
       }
       continue;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -135,15 +136,48 @@ size_t OnBody(char* data, size_t size, size_t n, void* userp) {
   return len;
 }
 
+// The payload that marks a transport failure IsRetryable says no to.
+constexpr absl::string_view kPermanentUrl = "mydocker/registry/transport-permanent";
+
+bool IsPermanent(CURLcode code) {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SSL_CONNECT_ERROR:  // Also a server answering TLS in plain HTTP.
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::Status CurlError(CURLcode code, const HttpRequest& req,
                        const char* detail) {
   std::string msg = absl::StrCat(req.method, " ", req.url, ": ",
                                  *detail != '\0' ? detail
                                                  : Curl().easy_strerror(code));
-  return absl::UnavailableError(msg);
+  absl::Status s = absl::UnavailableError(msg);
+  if (IsPermanent(code)) s.SetPayload(kPermanentUrl, absl::Cord("1"));
+  return s;
 }
 
 }  // namespace
+
+bool IsRetryable(const absl::Status& transport_error) {
+  return !transport_error.GetPayload(kPermanentUrl).has_value();
+}
 
 std::string HttpResponse::Header(absl::string_view name) const {
   auto it = headers.find(std::string(name));

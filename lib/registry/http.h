@@ -54,6 +54,14 @@ struct HttpOptions {
   std::string user_agent = "mydocker";
 };
 
+// False for a transport failure that another try would only repeat: the
+// server does not speak TLS (a plain-HTTP registry tried over https), its
+// certificate does not verify, the URL or protocol is unusable, the host
+// name does not resolve. True for the rest (refused, reset, timed out,
+// stalled), which may pass. Only meaningful for HttpClient's Unavailable
+// errors.
+bool IsRetryable(const absl::Status& transport_error);
+
 class HttpClient {
  public:
   explicit HttpClient(HttpOptions options = {});
@@ -62,8 +70,9 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Performs `req` and buffers the body. A transport failure (refused,
-  // reset, timed out, TLS) is Unavailable naming the method and URL; any
-  // HTTP status is a successful result for the caller to judge.
+  // reset, timed out, TLS) is Unavailable naming the method and URL (see
+  // IsRetryable); any HTTP status is a successful result for the caller to
+  // judge.
   absl::StatusOr<HttpResponse> Do(const HttpRequest& req);
 
   // Like Do, but a 2xx body is passed to `sink` chunk by chunk as it arrives
