@@ -20,6 +20,14 @@ namespace mydocker::tarsplit {
 
 class Crc64 {
  public:
+  // How Update computes: carry-less multiplication where the CPU has it
+  // (x86-64 PCLMULQDQ), else slicing-by-8 tables; or the tables always (for
+  // tests comparing the two).
+  enum class Method { kFastest, kTables };
+
+  explicit Crc64(Method method = Method::kFastest)
+      : force_tables_(method == Method::kTables) {}
+
   // Adds `data` to the checksum.
   void Update(absl::string_view data);
   // The checksum of everything passed to Update since construction or the
@@ -31,6 +39,7 @@ class Crc64 {
 
  private:
   uint64_t crc_ = 0;
+  bool force_tables_ = false;
 };
 
 }  // namespace mydocker::tarsplit

@@ -56,6 +56,37 @@ TEST(Crc64Test, MatchesTheBitwiseDefinitionForAnySplit) {
   }
 }
 
+// The carry-less multiplication path (chunks of 64 bytes and more, where
+// the CPU has PCLMULQDQ) against the tables and the definition: every
+// length around the folding boundaries, then long random splits.
+TEST(Crc64Test, FoldingMatchesTheTables) {
+  std::mt19937 rng(11);
+  std::string data(70000, '\0');
+  for (char& ch : data) ch = static_cast<char>(rng());
+  for (size_t n = 0; n <= 300; ++n) {
+    absl::string_view part = absl::string_view(data).substr(rng() % 16, n);
+    Crc64 fast;
+    fast.Update(part);
+    ASSERT_EQ(fast.value(), Reference(part)) << "length " << n;
+  }
+  for (int round = 0; round < 50; ++round) {
+    Crc64 fast;
+    Crc64 tables(Crc64::Method::kTables);
+    size_t at = rng() % 64;
+    while (at < data.size()) {
+      size_t n = 1 + rng() % 9000;
+      absl::string_view chunk = absl::string_view(data).substr(at, n);
+      fast.Update(chunk);
+      tables.Update(chunk);
+      at += n;
+    }
+    ASSERT_EQ(fast.value(), tables.value()) << "round " << round;
+  }
+  Crc64 all;
+  all.Update(data);
+  EXPECT_EQ(all.value(), Reference(data));
+}
+
 TEST(Crc64Test, ResetAndBytes) {
   Crc64 c;
   c.Update("junk");
