@@ -30,13 +30,14 @@ class Gzip : public Decompressor {
     if (initialized_) inflateEnd(&z_);
   }
 
-  absl::Status Init() {
+  absl::Status Init(bool verify_crc) {
     // 16 + MAX_WBITS: gzip framing only, not raw or zlib.
     if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) {
       return absl::ResourceExhaustedError("gzip: cannot initialise zlib");
     }
     initialized_ = true;
-    return absl::OkStatus();
+    verify_crc_ = verify_crc;
+    return Validate();
   }
 
   absl::Status Feed(absl::string_view chunk) override {
@@ -46,6 +47,7 @@ class Gzip : public Decompressor {
       if (member_done_) {
         // Another member follows the one that ended (gzip -c a b > ab).
         if (inflateReset(&z_) != Z_OK) return Corrupt("cannot reset");
+        RETURN_IF_ERROR(Validate());
         member_done_ = false;
       }
       z_.next_out = reinterpret_cast<Bytef*>(out_.data());
@@ -71,6 +73,15 @@ class Gzip : public Decompressor {
   }
 
  private:
+  // Without verification zlib neither computes nor compares a member's
+  // CRC-32 (nor its length trailer); the member must still end properly.
+  absl::Status Validate() {
+    if (inflateValidate(&z_, verify_crc_ ? 1 : 0) != Z_OK) {
+      return absl::InternalError("gzip: inflateValidate failed");
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Corrupt(absl::string_view why) {
     return absl::DataLossError(absl::StrCat("gzip: corrupt stream: ", why));
   }
@@ -80,6 +91,7 @@ class Gzip : public Decompressor {
   z_stream z_{};
   bool initialized_ = false;
   bool member_done_ = false;
+  bool verify_crc_ = true;
 };
 
 class Zstd : public Decompressor {
@@ -134,13 +146,13 @@ class Zstd : public Decompressor {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Decompressor>> Decompressor::Create(
-    manifest::Compression compression, Sink sink) {
+    manifest::Compression compression, Sink sink, Options options) {
   switch (compression) {
     case manifest::Compression::kNone:
       return std::make_unique<Passthrough>(std::move(sink));
     case manifest::Compression::kGzip: {
       auto d = std::make_unique<Gzip>(std::move(sink));
-      RETURN_IF_ERROR(d->Init());
+      RETURN_IF_ERROR(d->Init(options.verify_gzip_crc));
       return d;
     }
     case manifest::Compression::kZstd: {

@@ -24,10 +24,25 @@ class Decompressor {
  public:
   virtual ~Decompressor() = default;
 
+  struct Options {
+    // Compute and compare gzip's CRC-32 of each member. A caller that
+    // hashes the compressed and the decompressed bytes against digests it
+    // trusts (a pull: the blob digest, the diff id) can skip it: it costs a
+    // twentieth of a pull's CPU and cannot catch anything those miss.
+    // Without it a member's length trailer (ISIZE) is not compared either;
+    // the member must still end where gzip says. zstd's optional frame
+    // checksum is always checked.
+    bool verify_gzip_crc = true;
+  };
+
   // kNone passes bytes through; kGzip accepts concatenated members, as
   // gzip(1) does; kZstd accepts concatenated frames.
   static absl::StatusOr<std::unique_ptr<Decompressor>> Create(
-      manifest::Compression compression, Sink sink);
+      manifest::Compression compression, Sink sink, Options options);
+  static absl::StatusOr<std::unique_ptr<Decompressor>> Create(
+      manifest::Compression compression, Sink sink) {
+    return Create(compression, std::move(sink), Options{});
+  }
 
   // Decompresses `chunk` and hands the output to the sink. DataLoss for
   // corrupt input; the sink's own error is returned as is.

@@ -45,12 +45,15 @@ std::string Payload(size_t n) {
 }
 
 absl::StatusOr<std::string> Decompress(Compression c, const std::string& in,
-                                size_t chunk) {
+                                size_t chunk, Decompressor::Options options = {}) {
   std::string out;
-  auto d = Decompressor::Create(c, [&](absl::string_view b) {
-    out.append(b.data(), b.size());
-    return absl::OkStatus();
-  });
+  auto d = Decompressor::Create(
+      c,
+      [&](absl::string_view b) {
+        out.append(b.data(), b.size());
+        return absl::OkStatus();
+      },
+      options);
   if (!d.ok()) return d.status();
   for (size_t i = 0; i < in.size(); i += chunk) {
     absl::Status s = (*d)->Feed(absl::string_view(in).substr(i, chunk));
@@ -117,6 +120,28 @@ TEST_P(DecompressorTest, SinkErrorsStopAndPropagate) {
   absl::Status s = (*d)->Feed(Compress(Payload(1 << 20)));
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(calls, 1);
+}
+
+// A wrong CRC-32 in a member's trailer: refused by default, passed when the
+// caller checks digests itself; a member cut before its trailer is refused
+// either way.
+TEST(GzipTest, CrcCheckCanBeLeftToTheCaller) {
+  std::string data = Payload(200000);
+  std::string packed = Gzip(data) + Gzip("tail");
+  size_t first_trailer = Gzip(data).size() - 8;
+  packed[first_trailer] ^= 0x01;
+  absl::StatusOr<std::string> checked = Decompress(Compression::kGzip, packed, 4096);
+  EXPECT_EQ(checked.status().code(), absl::StatusCode::kDataLoss) << checked.status();
+  Decompressor::Options no_crc{.verify_gzip_crc = false};
+  for (size_t chunk : {size_t{4096}, size_t{5}}) {
+    absl::StatusOr<std::string> unchecked =
+        Decompress(Compression::kGzip, packed, chunk, no_crc);
+    ASSERT_TRUE(unchecked.ok()) << unchecked.status();
+    EXPECT_EQ(*unchecked, data + "tail");
+  }
+  absl::StatusOr<std::string> cut = Decompress(
+      Compression::kGzip, Gzip(data).substr(0, first_trailer + 4), 4096, no_crc);
+  EXPECT_EQ(cut.status().code(), absl::StatusCode::kDataLoss) << cut.status();
 }
 
 INSTANTIATE_TEST_SUITE_P(All, DecompressorTest,

@@ -211,10 +211,14 @@ absl::StatusOr<layerdb::PendingLayer> Puller::Download(registry::HttpClient& htt
   digest::Sha256 diff_hash;
   ASSIGN_OR_RETURN(std::unique_ptr<compress::Decompressor> decompress,
                    compress::Decompressor::Create(
-                       job.compression, [&](absl::string_view tar_bytes) {
+                       job.compression,
+                       [&](absl::string_view tar_bytes) {
                          diff_hash.Update(tar_bytes);
                          return reader.Feed(tar_bytes);
-                       }));
+                       },
+                       // The blob digest and the diff id below check
+                       // every byte; gzip's CRC would only repeat them.
+                       {.verify_gzip_crc = false}));
   digest::Sha256 blob_hash;
   int64_t received = 0;
   const int64_t total = job.blob.size;
