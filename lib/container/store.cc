@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <utility>
 
@@ -16,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "lib/base/errno_status.h"
 #include "lib/base/file.h"
+#include "lib/base/log.h"
 #include "lib/base/status_macros.h"
 #include "lib/container/ids.h"
 #include "lib/container/layout.h"
@@ -486,7 +488,49 @@ absl::Status Store::Remove(absl::string_view ref) {
   RETURN_IF_ERROR(SaveStateLocked(c));
   RETURN_IF_ERROR(RemoveEverything(c.id));
   DropLockFile(root_, c.id);  // Waiters re-check and find it gone.
+  // And what a --rm container's monitor could not finish.
+  if (absl::Status s = SweepTrash(); !s.ok()) {
+    base::LogWarn("finishing earlier removals: %s", s.message());
+  }
   return absl::OkStatus();
+}
+
+absl::Status Store::RemoveExitedLocked(const Container& c) {
+  const std::string trash = TrashDir(root_);
+  RETURN_IF_ERROR(base::MakeDirs(trash, 0700));
+  const std::string from = ContainerDir(root_, c.id);
+  const std::string to = absl::StrCat(trash, "/", c.id);
+  if (rename(from.c_str(), to.c_str()) < 0) {
+    return base::ErrnoStatus(errno, "rename ", from, " to ", to);
+  }
+  RETURN_IF_ERROR(RemoveRuntimeState(root_, c.id));
+  return NameIndex(root_).Release(c.id);
+}
+
+absl::Status Store::FinishRemoval(const std::string& id) {
+  absl::Status s = RemoveRwLayer(root_, id);
+  s.Update(base::RemoveAll(absl::StrCat(TrashDir(root_), "/", id)));
+  DropLockFile(root_, id);
+  return s;
+}
+
+absl::Status Store::SweepTrash() {
+  absl::StatusOr<std::vector<std::string>> ids = base::ListDir(TrashDir(root_));
+  if (absl::IsNotFound(ids.status())) return absl::OkStatus();
+  RETURN_IF_ERROR(ids.status());
+  absl::Status status;
+  for (const std::string& id : *ids) {
+    if (!IsFullId(id)) continue;
+    absl::StatusOr<base::FileLock> lock = store::TryLock(
+        root_, ContainerLockName(id), base::FileLock::kExclusive);
+    if (absl::IsUnavailable(lock.status())) continue;  // Its monitor is at it.
+    if (!lock.ok()) {
+      status.Update(lock.status());
+      continue;
+    }
+    status.Update(FinishRemoval(id));
+  }
+  return status;
 }
 
 absl::StatusOr<RootfsPaths> Store::GetRootfsPaths(const Container& c) const {
@@ -510,6 +554,7 @@ absl::Status Store::PrepareFirstStart(Container& c,
 }
 
 absl::Status Store::CleanUp() {
+  RETURN_IF_ERROR(SweepTrash());
   std::set<std::string> ids;
   ASSIGN_OR_RETURN(std::vector<std::string> dirs,
                    base::ListDir(store::ContainersDir(root_)));

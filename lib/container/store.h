@@ -171,6 +171,20 @@ class Store {
   // directory, mydocker's state and its name, in dockerd's order.
   absl::Status Remove(absl::string_view ref);
 
+  // Removal by the monitor of a --rm container whose process has exited,
+  // in two steps so that `run --rm` can answer between them:
+  //  1. RemoveExitedLocked: the container's directory moves into TrashDir
+  //     (one rename: from now on no command sees it), mydocker's state of
+  //     it goes and its name is freed. The caller holds the container's
+  //     lock (LockContainer) and keeps holding it until step 2 is done.
+  //  2. FinishRemoval: deletes the rw layers and the trashed directory,
+  //     then the lock file.
+  // If the monitor dies in between, SweepTrash (called by Remove and
+  // CleanUp) finishes the job: a trashed container whose lock nobody holds.
+  absl::Status RemoveExitedLocked(const Container& c);
+  absl::Status FinishRemoval(const std::string& id);
+  absl::Status SweepTrash();
+
   // Turns a stale "Running" record into an exited one (the record in `c`
   // and on disk), and says whether it did. Stale means (runtime_state.h):
   //  - the record is from before a reboot, or there is no state.json:

@@ -368,6 +368,53 @@ TEST_F(StoreTest, AnRmThatDiedLeavesADeadContainer) {
   EXPECT_TRUE(store.Remove("dying").ok());
 }
 
+// A --rm container's monitor: the container is gone for everyone (list,
+// load, its name) after the first step; the files after the second. One
+// whose monitor died in between is finished by the next rm, unless its
+// monitor still holds the lock.
+TEST_F(StoreTest, TwoStepRemovalOfAnExitedContainer) {
+  Store store(root_);
+  // What any container leaves made (the store's directories), and the trash.
+  absl::StatusOr<Container> warm = store.Create(PlainRequest(image_.id, "warm"));
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  ASSERT_TRUE(store.Remove(warm->id).ok());
+  ASSERT_TRUE(base::MakeDirs(TrashDir(root_), 0700).ok());
+  const std::string before = TreeListing(root_);
+  absl::StatusOr<Container> c = store.Create(PlainRequest(image_.id, "gone"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  {
+    absl::StatusOr<base::FileLock> lock = store.LockContainer(c->id);
+    ASSERT_TRUE(lock.ok());
+    ASSERT_TRUE(store.RemoveExitedLocked(*c).ok());
+    EXPECT_TRUE(store.List()->empty());
+    EXPECT_TRUE(absl::IsNotFound(store.Load("gone").status()));
+    EXPECT_TRUE(absl::IsNotFound(store.LoadById(c->id).status()));
+    EXPECT_TRUE(GetRwLayer(root_, c->id).ok());  // Not deleted yet.
+    absl::StatusOr<Container> again = store.Create(PlainRequest(image_.id, "gone"));
+    ASSERT_TRUE(again.ok()) << again.status();  // The name is free.
+    ASSERT_TRUE(store.Remove(again->id).ok());
+    // Remove sweeps the trash, but not what a live monitor is deleting.
+    EXPECT_TRUE(GetRwLayer(root_, c->id).ok());
+    ASSERT_TRUE(store.FinishRemoval(c->id).ok());
+  }
+  EXPECT_EQ(TreeListing(root_), before);
+
+  // A monitor that died after the first step.
+  absl::StatusOr<Container> d = store.Create(PlainRequest(image_.id, "orphan"));
+  ASSERT_TRUE(d.ok()) << d.status();
+  {
+    absl::StatusOr<base::FileLock> lock = store.LockContainer(d->id);
+    ASSERT_TRUE(lock.ok());
+    ASSERT_TRUE(store.RemoveExitedLocked(*d).ok());
+  }
+  EXPECT_TRUE(GetRwLayer(root_, d->id).ok());
+  ASSERT_TRUE(store.CleanUp().ok());
+  EXPECT_TRUE(absl::IsNotFound(GetRwLayer(root_, d->id).status()));
+  struct stat st;
+  EXPECT_NE(lstat(absl::StrCat(TrashDir(root_), "/", d->id).c_str(), &st), 0);
+  EXPECT_NE(lstat(ContainerLockPath(root_, d->id).c_str(), &st), 0);
+}
+
 TEST_F(StoreTest, CleanUpRemovesWhatKilledCreatesLeft) {
   Store store(root_);
   ASSERT_TRUE(store.Create(PlainRequest(image_.id, "keep")).ok());

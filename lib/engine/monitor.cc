@@ -542,6 +542,10 @@ void Monitor::Finish(Running& r) {
   r.in.reset();
   (void)store_.UnmountRootfs(r.c);
   bool auto_remove = false;
+  // A --rm container leaves the store's view before `run` gets its answer,
+  // but its files are deleted after (Store::RemoveExitedLocked): 2 ms of
+  // unlinks off every `run --rm`. The container's lock is held until then.
+  std::optional<base::FileLock> removing;
   std::vector<std::string> anonymous_volumes;
   std::vector<std::string> veths;
   {
@@ -555,23 +559,34 @@ void Monitor::Finish(Running& r) {
         }
         ReleaseNetworks(o_.root, *c, /*netns_gone=*/true);
         container::SetStopped(*c, exit_status, oom, absl::Now());
-        (void)store_.SaveStateLocked(*c);
         auto_remove = c->host_config.auto_remove;
         anonymous_volumes = AnonymousVolumes(*c);
+        if (auto_remove && store_.RemoveExitedLocked(*c).ok()) {
+          removing = *std::move(lock);
+        } else {
+          (void)store_.SaveStateLocked(*c);
+        }
       }
-      (void)container::RemoveRuntimeState(o_.root, o_.id);
+      if (!removing) (void)container::RemoveRuntimeState(o_.root, o_.id);
     }
   }
+  if (auto_remove && !removing) {
+    // The whole removal at once, as `rm` does it. NotFound: `rm -f` got
+    // there first.
+    if (!store_.Remove(o_.id).ok()) anonymous_volumes.clear();
+  }
+  // As dockerd's autoremove: with the container's anonymous volumes, gone
+  // by the time `run --rm` returns.
   if (auto_remove) {
-    // As dockerd's autoremove: with the container's anonymous volumes.
-    // NotFound: `rm -f` got there first.
-    if (store_.Remove(o_.id).ok()) {
-      for (const std::string& v : anonymous_volumes) (void)RemoveVolume(o_.root, v);
-    }
+    for (const std::string& v : anonymous_volumes) (void)RemoveVolume(o_.root, v);
   }
   ToClient(FrameType::kExit, EncodeU32(static_cast<uint32_t>(exit_status)));
   FlushClient(/*block=*/true);
   DropClient();
+  if (removing) {
+    (void)store_.FinishRemoval(o_.id);
+    removing.reset();
+  }
   // The kernel deletes the veths with the container's network namespace,
   // in the background. `run` has its answer; `stop` and `rm -f`, which wait
   // for this process to end, find them gone.
