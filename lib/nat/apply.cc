@@ -1,9 +1,10 @@
 #include "lib/nat/apply.h"
 
-#include <algorithm>
-
 #include <fcntl.h>
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@
 #include "lib/base/status_macros.h"
 #include "lib/base/unique_fd.h"
 #include "lib/nat/nft.h"
+#include "lib/netlink/nftables.h"
+#include "lib/netlink/socket.h"
 #include "lib/nat/rules.h"
 
 namespace mydocker::nat {
@@ -64,22 +67,11 @@ absl::StatusOr<bool> TableExists() {
 // The chains of our table; nullopt if there is no table.
 // `list chains ip` prints every ip table as "table ip NAME {", then a
 // "chain NAME {" ... "}" pair per chain, then "}".
+// Read through our own netlink socket, not libnftables: this runs at every
+// start on a bridge network (netlink/nftables.h).
 absl::StatusOr<std::optional<std::vector<std::string>>> OurChains() {
-  ASSIGN_OR_RETURN(std::string out, NftOutput("list chains ip", "list chains"));
-  std::vector<std::string> chains;
-  bool ours = false, seen = false;
-  for (absl::string_view line : absl::StrSplit(out, '\n')) {
-    absl::string_view t = absl::StripAsciiWhitespace(line);
-    if (absl::StartsWith(line, "table ")) {
-      ours = t == absl::StrCat(kTableHeader, " {");
-      seen |= ours;
-    } else if (ours && absl::ConsumePrefix(&t, "chain ") &&
-               absl::ConsumeSuffix(&t, " {")) {
-      chains.emplace_back(t);
-    }
-  }
-  if (!seen) return std::nullopt;
-  return chains;
+  ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open(NETLINK_NETFILTER));
+  return netlink::ListChains(sock, NFPROTO_IPV4, kTableName);
 }
 
 // Callers hold the lock.

@@ -4,6 +4,8 @@
 #include "lib/nat/apply.h"
 
 #include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <spawn.h>
@@ -12,19 +14,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -33,6 +40,8 @@
 #include "lib/base/unique_fd.h"
 #include "lib/nat/nft.h"
 #include "lib/nat/rules.h"
+#include "lib/netlink/nftables.h"
+#include "lib/netlink/socket.h"
 
 extern char** environ;
 
@@ -241,6 +250,56 @@ TEST_F(ApplyTest, AddAndRemoveNetwork) {
   EXPECT_EQ(Listing(), SkeletonListing());
   ASSERT_OK(RemoveNetwork(kNet));  // Already gone.
   EXPECT_EQ(Listing(), SkeletonListing());
+}
+
+// The chains the start's fast path reads over netlink are those nft lists,
+// of our table only; no table is nullopt.
+TEST_F(ApplyTest, ChainsOverNetlinkAreTheChainsNftLists) {
+  absl::StatusOr<netlink::Socket> sock = netlink::Socket::Open(NETLINK_NETFILTER);
+  ASSERT_TRUE(sock.ok()) << sock.status();
+  absl::StatusOr<std::optional<std::vector<std::string>>> none =
+      netlink::ListChains(*sock, NFPROTO_IPV4, kTableName);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  ASSERT_OK(RunNft("add table ip other\nadd chain ip other stranger\n"
+                   "add table inet mydocker\nadd chain inet mydocker elsewhere\n",
+                   "test tables"));
+  ASSERT_OK(AddNetwork(kNet));
+  absl::StatusOr<std::string> nft = NftOutput("list chains ip", "list chains");
+  ASSERT_TRUE(nft.ok()) << nft.status();
+  std::vector<std::string> listed;
+  bool ours = false;
+  for (absl::string_view line : absl::StrSplit(*nft, '\n')) {
+    if (absl::StartsWith(line, "table ")) ours = line == "table ip mydocker {";
+    absl::string_view t = absl::StripAsciiWhitespace(line);
+    if (ours && absl::ConsumePrefix(&t, "chain ") && absl::ConsumeSuffix(&t, " {")) {
+      listed.emplace_back(t);
+    }
+  }
+  absl::StatusOr<std::optional<std::vector<std::string>>> got =
+      netlink::ListChains(*sock, NFPROTO_IPV4, kTableName);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  std::vector<std::string> a = **got, b = listed;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  EXPECT_EQ(a, b);
+  EXPECT_THAT(a, ::testing::Contains("fwdin-0123456789ab"));
+  EXPECT_THAT(a, Not(::testing::Contains("stranger")));
+  EXPECT_THAT(a, Not(::testing::Contains("elsewhere")));
+}
+
+// EnsureNetwork changes nothing while the rules are there, and makes them
+// again after a flush of the ruleset (a firewall reload).
+TEST_F(ApplyTest, EnsureNetworkRepairsAFlushedRuleset) {
+  ASSERT_OK(AddNetwork(kNet));
+  const std::string with = Listing();
+  ASSERT_OK(EnsureNetwork(kNet));
+  EXPECT_EQ(Listing(), with);
+  ASSERT_OK(RunNft("flush ruleset\n", "flush"));
+  ASSERT_EQ(Ruleset(), "");
+  ASSERT_OK(EnsureNetwork(kNet));
+  EXPECT_EQ(Listing(), with);
 }
 
 TEST_F(ApplyTest, InternalNetwork) {

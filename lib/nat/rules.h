@@ -55,6 +55,8 @@ namespace mydocker::nat {
 
 // The table all of this lives in, as nft spells it in commands.
 inline constexpr char kTable[] = "ip mydocker";
+// Its name alone, in family ip (NFPROTO_IPV4).
+inline constexpr char kTableName[] = "mydocker";
 
 // Creates the table with its maps, set, and base chains with their rules.
 // Not idempotent: run twice, it appends the base rules twice (apply.h's

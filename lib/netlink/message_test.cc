@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/netfilter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -18,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "lib/netlink/nftables.h"
 #include "lib/netlink/rtnl.h"
 
 namespace mydocker::netlink {
@@ -67,6 +69,17 @@ TEST(MessageTest, BridgeCreationMatchesIproute2) {
     62 72 69 64 67 65 00 00)");
   EXPECT_EQ(ToHex(AsSent(NewBridgeMessage("br0", 0), kCapturedSeq)),
             ToHex(want));
+}
+
+TEST(MessageTest, ChainDumpMatchesNft) {
+  // nft list chains ip: its NFT_MSG_GETCHAIN dump, but for family ip where
+  // nft asks for every family (AF_UNSPEC) and filters after.
+  const std::string want = FromHex(R"(
+    14 00 00 00 04 0a 01 03 00 00 00 00 00 00 00 00
+    02 00 00 00)");
+  Message m = ListChainsRequest(NFPROTO_IPV4);
+  m.add_flags(NLM_F_REQUEST | NLM_F_DUMP);
+  EXPECT_EQ(ToHex(m.bytes()), ToHex(want));
 }
 
 TEST(MessageTest, VethCreationWithNestedPeerMatchesIproute2) {

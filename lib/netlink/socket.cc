@@ -45,15 +45,15 @@ Socket::Socket(base::UniqueFd fd, uint32_t port_id)
   seq_ = static_cast<uint32_t>(ts.tv_nsec ^ ts.tv_sec);
 }
 
-absl::StatusOr<Socket> Socket::Open() {
-  base::UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+absl::StatusOr<Socket> Socket::Open(int protocol) {
+  base::UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   if (!fd) {
-    return base::ErrnoStatus(errno, "netlink: open NETLINK_ROUTE socket");
+    return base::ErrnoStatus(errno, "netlink: open socket of protocol ", protocol);
   }
   sockaddr_nl addr{};
   addr.nl_family = AF_NETLINK;
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return base::ErrnoStatus(errno, "netlink: bind NETLINK_ROUTE socket");
+    return base::ErrnoStatus(errno, "netlink: bind socket of protocol ", protocol);
   }
   socklen_t len = sizeof(addr);
   if (getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {

@@ -1,4 +1,5 @@
-// A NETLINK_ROUTE socket that runs one request at a time to completion.
+// A NETLINK_ROUTE (or NETLINK_NETFILTER) socket that runs one request at a
+// time to completion.
 //
 // Every call sends one message and reads the kernel's answer to it (matched
 // by sequence number and our port id; anything else, or anything not sent by
@@ -21,6 +22,8 @@
 #ifndef MYDOCKER_LIB_NETLINK_SOCKET_H_
 #define MYDOCKER_LIB_NETLINK_SOCKET_H_
 
+#include <linux/netlink.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,8 +40,9 @@ namespace mydocker::netlink {
 class Socket {
  public:
   // A socket in the calling thread's network namespace, bound to a port id
-  // the kernel picks.
-  static absl::StatusOr<Socket> Open();
+  // the kernel picks: NETLINK_ROUTE, or another protocol that speaks the
+  // same request/ACK/dump rules (NETLINK_NETFILTER for nftables.h).
+  static absl::StatusOr<Socket> Open(int protocol = NETLINK_ROUTE);
 
   // A socket in the network namespace `netns_fd` refers to (an fd of
   // /proc/<pid>/ns/net, or of a bind mount of one). A socket stays in the
