@@ -545,6 +545,25 @@ null ok" "$OUT" "the container's view"
 
 # --- Crashes and races -------------------------------------------------------
 
+# The issue's footprint: a monitor under 2 MB of RSS (as bench/run measures
+# it, --net none). Its start touches much of the binary; an idle monitor
+# unmaps that text again (a second after its last event), and the
+# container's output still reaches the log after it.
+test_idle_monitor_stays_under_2_mb() {
+  fresh_root
+  expect_ok md run -d --net none --name quiet busybox sh -c 'echo one; sleep 2.5; echo two; sleep 30'
+  local mon
+  mon=$(monitor_pid quiet)
+  monitor_small() { (( $(awk '/^VmRSS:/ {print $2}' "/proc/$mon/status") < 2000 )); }
+  wait_until 5 monitor_small
+  # Woken after the drop, it still logs; then it is idle and small again.
+  wait_until 5 eval '[[ $(md logs quiet 2>&1) == *two* ]]'
+  wait_until 5 monitor_small
+  expect_ok md logs quiet
+  expect_eq $'one\ntwo' "$OUT" "logs"
+  expect_ok md rm -f quiet
+}
+
 test_killed_monitor_leaves_a_stale_container_that_ps_repairs() {
   fresh_root
   expect_ok md run -d --name orphan busybox sleep 30
