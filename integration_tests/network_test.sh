@@ -389,6 +389,46 @@ test_internal_network_has_no_way_out_but_reaches_its_own() {
   expect_eq "" "$(nft list ruleset)" "nftables at the end"
 }
 
+# IPv4 forwarding is per host (namespace), not per bridge. When it was off,
+# mydocker turns it on for its networks but must not make the host a router
+# between its other interfaces (dockerd sets iptables' FORWARD policy to
+# DROP): "another machine" here reaches the outside host through us only
+# while forwarding is someone else's doing. The last network's removal turns
+# forwarding off again.
+test_forwarding_turned_on_routes_only_our_networks() {
+  fresh_root
+  local fwd=/proc/sys/net/ipv4/ip_forward
+  echo 0 > "$fwd"
+  make_peer_ns outside out-host 10.98.0.1 10.98.0.2
+  make_peer_ns client cl-host 10.99.0.1 10.99.0.2
+  mkdir srv
+  echo "hello from outside" > srv/hello.txt
+  start_outside_server "$PWD/srv"
+  expect_ok md network create wan
+  expect_ok md run -d --name fetcher --net wan busybox sleep 60
+  expect_eq 1 "$(cat "$fwd")" "ip_forward with a container on a network"
+  expect_ok md exec fetcher wget -qO- "http://10.98.0.2:8000/hello.txt?from=container"
+  expect_eq "hello from outside" "$OUT" "what the container fetched"
+  expect_exit 28 ip netns exec client curl -s --max-time 2 "http://10.98.0.2:8000/hello.txt?from=client"
+  expect_not_contains "$(cat srv.log)" "from=client" "the outside server's log"
+  expect_ok md rm -f fetcher
+  expect_ok md network rm wan
+  expect_eq 0 "$(cat "$fwd")" "ip_forward after the last network went"
+  expect_eq "" "$(nft list ruleset)" "nftables at the end"
+
+  # Forwarding that was on already is the host's business: no guard.
+  echo 1 > "$fwd"
+  expect_ok md network create wan
+  expect_ok md run -d --name fetcher --net wan busybox sleep 60
+  expect_ok ip netns exec client curl -s --max-time 5 "http://10.98.0.2:8000/hello.txt?from=client"
+  expect_eq "hello from outside" "$OUT" "what the client fetched through the host"
+  expect_ok md rm -f fetcher
+  expect_ok md network rm wan
+  expect_eq 1 "$(cat "$fwd")" "ip_forward that was on before"
+  remove_peer_ns client
+  remove_peer_ns outside
+}
+
 # --- Published ports ------------------------------------------------------------
 
 test_udp_port_is_published() {

@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "lib/base/errno_status.h"
 #include "lib/base/file.h"
 #include "lib/base/file_lock.h"
 #include "lib/base/status_macros.h"
@@ -103,9 +107,37 @@ std::string PortsString(const std::vector<PortRule>& ports) {
 }
 
 // Writes "1" to a sysctl file under /proc/sys.
-absl::Status WriteOne(const std::string& path) {
+absl::Status WriteValue(const std::string& path, absl::string_view value) {
   ASSIGN_OR_RETURN(base::UniqueFd fd, base::OpenFile(path, O_WRONLY));
-  return base::WriteAll(fd.get(), "1\n", path);
+  return base::WriteAll(fd.get(), value, path);
+}
+absl::Status WriteOne(const std::string& path) { return WriteValue(path, "1\n"); }
+
+constexpr char kIpForward[] = "/proc/sys/net/ipv4/ip_forward";
+
+// EnableIpForwarding's marker for this thread's network namespace.
+absl::StatusOr<std::string> ForwardingMarker() {
+  struct stat st;
+  if (stat("/proc/thread-self/ns/net", &st) != 0) {
+    return base::ErrnoStatus(errno, "stat /proc/thread-self/ns/net");
+  }
+  return absl::StrCat(base::Dirname(LockPath()), "/ip_forward-off.", st.st_ino);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+// Callers hold the lock.
+absl::Status EnsureForwardGuardLocked() {
+  ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> chains, OurChains());
+  if (chains && std::find(chains->begin(), chains->end(), kForwardGuardChain) !=
+                    chains->end()) {
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(EnsureSkeletonLocked());
+  return RunNft(ForwardGuardScript(), "guard forwarding");
 }
 
 }  // namespace
@@ -181,10 +213,31 @@ absl::Status RemovePorts(const std::vector<PortRule>& ports) {
 }
 
 absl::Status EnableIpForwarding() {
-  constexpr char kPath[] = "/proc/sys/net/ipv4/ip_forward";
-  ASSIGN_OR_RETURN(std::string value, base::ReadFile(kPath, 64));
-  if (absl::StripAsciiWhitespace(value) != "0") return absl::OkStatus();
-  return WriteOne(kPath);
+  ASSIGN_OR_RETURN(std::string marker, ForwardingMarker());
+  ASSIGN_OR_RETURN(std::string value, base::ReadFile(kIpForward, 64));
+  const bool off = absl::StripAsciiWhitespace(value) == "0";
+  if (!off && !Exists(marker)) return absl::OkStatus();  // Not ours to guard.
+  if (!off) {
+    // The fast path of every start where we turned it on: a read of the
+    // chains over netlink (OurChains), the lock only for a repair.
+    ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> chains, OurChains());
+    if (chains && std::find(chains->begin(), chains->end(), kForwardGuardChain) !=
+                      chains->end()) {
+      return absl::OkStatus();
+    }
+  }
+  ASSIGN_OR_RETURN(base::FileLock lock, Lock());
+  ASSIGN_OR_RETURN(value, base::ReadFile(kIpForward, 64));
+  if (absl::StripAsciiWhitespace(value) == "0") {
+    // Marker, guard, forwarding: in this order no crash leaves forwarding
+    // on without the guard, or unknown to be ours.
+    ASSIGN_OR_RETURN(base::UniqueFd fd,
+                     base::OpenFile(marker, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600));
+    RETURN_IF_ERROR(EnsureForwardGuardLocked());
+    return WriteOne(kIpForward);
+  }
+  if (!Exists(marker)) return absl::OkStatus();
+  return EnsureForwardGuardLocked();
 }
 
 absl::Status SetRouteLocalnet(absl::string_view ifname) {
@@ -209,8 +262,16 @@ absl::Status DeleteTableIfEmpty() {
       return absl::OkStatus();
     }
   }
-  return RunNft(absl::StrCat("delete table ", kTable, "\n"),
-                "delete table ip mydocker");
+  RETURN_IF_ERROR(RunNft(absl::StrCat("delete table ", kTable, "\n"),
+                         "delete table ip mydocker"));
+  // The guard went with the table: forwarding goes back off if it was.
+  ASSIGN_OR_RETURN(std::string marker, ForwardingMarker());
+  if (!Exists(marker)) return absl::OkStatus();
+  RETURN_IF_ERROR(WriteValue(kIpForward, "0\n"));
+  if (unlink(marker.c_str()) != 0 && errno != ENOENT) {
+    return base::ErrnoStatus(errno, "remove ", marker);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace mydocker::nat

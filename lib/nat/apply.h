@@ -80,8 +80,16 @@ absl::Status DeletePortKeys(const std::vector<PortRule>& ports);
 // port now mapped to another container is left alone.
 absl::Status RemovePorts(const std::vector<PortRule>& ports);
 
-// Sets /proc/sys/net/ipv4/ip_forward to 1 if it is 0. (Like Docker, this
-// turns forwarding on for every interface of the namespace.)
+// Sets /proc/sys/net/ipv4/ip_forward to 1 if it is 0. That turns
+// forwarding on for every interface of the namespace, so when it was off,
+// the host must not start routing between its other interfaces (dockerd
+// sets iptables' FORWARD policy to DROP for this): first a marker file
+// records that it was off (next to the lock, one per network namespace;
+// /run does not outlive a reboot, nor does the setting), then the guard
+// chain (rules.h's ForwardGuardScript) goes in, then forwarding on. While
+// the marker exists, every call puts the guard back if it went missing
+// (`nft flush ruleset`). DeleteTableIfEmpty turns forwarding off again.
+// A namespace where forwarding was already on gets neither.
 absl::Status EnableIpForwarding();
 
 // Sets net.ipv4.conf.<ifname>.route_localnet to 1: without it the kernel
@@ -92,7 +100,8 @@ absl::Status EnableIpForwarding();
 absl::Status SetRouteLocalnet(absl::string_view ifname);
 
 // Deletes the whole table if no network's chain remains in it (published
-// ports left without a network go with it). OK if the table is absent.
+// ports left without a network go with it), and then sets ip_forward back
+// to 0 if EnableIpForwarding turned it on. OK if the table is absent.
 absl::Status DeleteTableIfEmpty();
 
 }  // namespace mydocker::nat

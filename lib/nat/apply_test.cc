@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <spawn.h>
@@ -424,6 +425,50 @@ TEST_F(ApplyTest, Sysctls) {
   EXPECT_EQ(SetRouteLocalnet("../all").code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(SetRouteLocalnet("").code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Forwarding we turn on comes with the guard chain, which comes back after a
+// flush while forwarding is ours, and goes with the table, forwarding off
+// again; forwarding that was on gets no guard and stays on.
+TEST_F(ApplyTest, ForwardingWeTurnOnIsGuardedUntilTheTableGoes) {
+  const std::string fwd = "/proc/sys/net/ipv4/ip_forward";
+  {
+    base::UniqueFd fd(open(fwd.c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd) << strerror(errno);
+    ASSERT_EQ(write(fd.get(), "0\n", 2), 2);
+  }
+  const std::string guard =
+      "\tchain isolate {\n"
+      "\t\ttype filter hook forward priority filter + 1; policy accept;\n"
+      "\t\tiifname != @bridges oifname != @bridges drop\n"
+      "\t}\n";
+  ASSERT_OK(AddNetwork(kNet));
+  ASSERT_OK(EnableIpForwarding());
+  EXPECT_EQ(ReadSysctl(fwd), "1\n");
+  const std::string with = Listing();
+  EXPECT_THAT(with, HasSubstr(guard));
+  ASSERT_OK(EnableIpForwarding());
+  EXPECT_EQ(Listing(), with);
+  ASSERT_OK(RunNft("flush ruleset\n", "flush"));
+  ASSERT_OK(EnsureNetwork(kNet));
+  ASSERT_OK(EnableIpForwarding());
+  EXPECT_THAT(Listing(), HasSubstr(guard));
+  ASSERT_OK(RemoveNetwork(kNet));
+  ASSERT_OK(DeleteTableIfEmpty());
+  EXPECT_EQ(Ruleset(), "");
+  EXPECT_EQ(ReadSysctl(fwd), "0\n");
+
+  {
+    base::UniqueFd fd(open(fwd.c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd) << strerror(errno);
+    ASSERT_EQ(write(fd.get(), "1\n", 2), 2);
+  }
+  ASSERT_OK(AddNetwork(kNet));
+  ASSERT_OK(EnableIpForwarding());
+  EXPECT_THAT(Listing(), Not(HasSubstr("chain isolate")));
+  ASSERT_OK(RemoveNetwork(kNet));
+  ASSERT_OK(DeleteTableIfEmpty());
+  EXPECT_EQ(ReadSysctl(fwd), "1\n");
 }
 
 // Runs `argv` (argv[0] an absolute path) in the calling thread's network

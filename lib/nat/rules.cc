@@ -250,6 +250,15 @@ std::string ResetChain(absl::string_view chain) {
 
 std::string SkeletonScript() { return kSkeleton; }
 
+std::string ForwardGuardScript() {
+  return absl::StrCat(
+      "add chain ", kTable, " ", kForwardGuardChain,
+      " { type filter hook forward priority filter + 1; policy accept; }\n",
+      "flush chain ", kTable, " ", kForwardGuardChain, "\n",
+      "add rule ", kTable, " ", kForwardGuardChain,
+      " iifname != @bridges oifname != @bridges drop\n");
+}
+
 bool IsValidIfname(absl::string_view name) {
   return !name.empty() && name.size() <= kMaxIfnameLength &&
          std::all_of(name.begin(), name.end(), IsNameChar);

@@ -63,6 +63,15 @@ inline constexpr char kTableName[] = "mydocker";
 // EnsureSkeleton runs it only when the table does not exist).
 std::string SkeletonScript();
 
+// The base chain that keeps a host from routing for everyone once we turned
+// IPv4 forwarding on for our bridges (apply.h's EnableIpForwarding): it
+// drops what is forwarded between two interfaces that are neither of them
+// our bridges. Idempotent (the chain is flushed and refilled); needs the
+// skeleton's `bridges` set.
+std::string ForwardGuardScript();
+// The guard's chain, in the table.
+inline constexpr char kForwardGuardChain[] = "isolate";
+
 struct NetworkRules {
   // The network's id: at least 12 characters, of which the first 12 (lower
   // case hex) name its chains.
