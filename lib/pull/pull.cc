@@ -1,17 +1,23 @@
 #include "lib/pull/pull.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <semaphore>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "lib/base/errno_status.h"
 #include "lib/base/file.h"
@@ -56,6 +62,61 @@ class ApplierHandler : public tar::Reader::Handler {
 
  private:
   archive::LayerApplier* applier_;
+};
+
+// Hands a layer's decompressed bytes from its download thread (network,
+// blob hash, inflate) to its extracting thread (diff-id hash, tar, files,
+// tar-split): the two halves of a layer's work each get a core, so a big
+// layer alone at the end of a pull no longer leaves one idle. Bounded, so a
+// slow disk slows the download instead of filling memory.
+class ChunkPipe {
+ public:
+  // Blocks while the pipe is full. After the consumer failed, returns its
+  // error (and drops the chunk).
+  absl::Status Push(absl::string_view bytes) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return chunks_.size() < kMaxChunks || !failed_.ok(); });
+    if (!failed_.ok()) return failed_;
+    chunks_.emplace_back(bytes);
+    cv_.notify_all();
+    return absl::OkStatus();
+  }
+  // No more chunks: Drain returns once it has consumed the rest.
+  void Close() {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  // The consumer's loop: `consume` on each chunk, in order, until Close (OK)
+  // or until it fails (its error; Push fails from then on).
+  absl::Status Drain(const std::function<absl::Status(absl::string_view)>& consume) {
+    for (;;) {
+      std::string chunk;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [&] { return !chunks_.empty() || closed_; });
+        if (chunks_.empty()) return absl::OkStatus();
+        chunk = std::move(chunks_.front());
+        chunks_.pop_front();
+        cv_.notify_all();
+      }
+      if (absl::Status s = consume(chunk); !s.ok()) {
+        std::lock_guard<std::mutex> l(mu_);
+        failed_ = s;
+        chunks_.clear();
+        cv_.notify_all();
+        return s;
+      }
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxChunks = 16;  // Of up to 256 KiB (the inflate window).
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> chunks_;
+  bool closed_ = false;
+  absl::Status failed_;
 };
 
 // Serialises Progress calls from the layer threads.
@@ -209,13 +270,28 @@ absl::StatusOr<layerdb::PendingLayer> Puller::Download(registry::HttpClient& htt
   tar::TeeHandler tee({&apply, &split});
   tar::Reader reader(&tee);
   digest::Sha256 diff_hash;
+  ChunkPipe pipe;
+  absl::Status extracted;
+  std::thread extractor;
+  try {
+    extractor = std::thread([&] {
+      extracted = pipe.Drain([&](absl::string_view tar_bytes) {
+        diff_hash.Update(tar_bytes);
+        return reader.Feed(tar_bytes);
+      });
+    });
+  } catch (const std::system_error& e) {
+    return base::ErrnoStatus(e.code().value(), "start a thread");
+  }
+  // Every way out of here stops and joins it first: it uses what is above.
+  absl::Cleanup stop_extractor = [&] {
+    pipe.Close();
+    extractor.join();
+  };
   ASSIGN_OR_RETURN(std::unique_ptr<compress::Decompressor> decompress,
                    compress::Decompressor::Create(
                        job.compression,
-                       [&](absl::string_view tar_bytes) {
-                         diff_hash.Update(tar_bytes);
-                         return reader.Feed(tar_bytes);
-                       },
+                       [&](absl::string_view tar_bytes) { return pipe.Push(tar_bytes); },
                        // The blob digest and the diff id below check
                        // every byte; gzip's CRC would only repeat them.
                        {.verify_gzip_crc = false}));
@@ -249,6 +325,8 @@ absl::StatusOr<layerdb::PendingLayer> Puller::Download(registry::HttpClient& htt
   }
   RETURN_IF_ERROR(extract_error);
   RETURN_IF_ERROR(decompress->Finish());
+  std::move(stop_extractor).Invoke();
+  RETURN_IF_ERROR(extracted);
   RETURN_IF_ERROR(reader.Finish());
   RETURN_IF_ERROR(applier.Finish());
   RETURN_IF_ERROR(split.Finish());
