@@ -168,6 +168,21 @@ test_run_rm_prints_and_leaves_nothing() {
   expect_eq "" "$OUT" "ps -a -q"
   [[ ! -e $MYDOCKER_ROOT/containers/$id ]] || _fail "the record of $id is still there"
   expect_no_traces "$id"
+  # Its files go a moment after run returns (the monitor deletes them after
+  # answering): the layers, the trashed directory, the layer record.
+  local layers
+  layers=$(ls "$MYDOCKER_ROOT/image/overlay2/layerdb/sha256" | wc -l)
+  wait_until 5 eval '[[ -z $(ls -A "$MYDOCKER_ROOT/mydocker/trash") ]]'
+  expect_eq "$layers" "$(ls "$MYDOCKER_ROOT/overlay2" | grep -vc '^l$')" "overlay2 dirs (the image's only)"
+  expect_eq "" "$(ls -A "$MYDOCKER_ROOT/image/overlay2/layerdb/mounts")" "layerdb/mounts"
+  # rmi right after run --rm removes the image's layers, whatever the
+  # monitor is still deleting (many files: that takes it a while).
+  expect_ok md run --rm busybox sh -c 'mkdir /d && cd /d && seq 5000 | xargs touch'
+  expect_ok md rmi -f busybox 127.0.0.1:5000/library/busybox
+  expect_ok md rmi -f nginx 127.0.0.1:5000/library/nginx
+  wait_until 5 eval '[[ -z $(ls -A "$MYDOCKER_ROOT/mydocker/trash") ]]'
+  expect_eq "" "$(ls -A "$MYDOCKER_ROOT/image/overlay2/layerdb/sha256")" "layers after rmi"
+  expect_eq "l" "$(ls -A "$MYDOCKER_ROOT/overlay2")" "overlay2 after rmi"
 }
 
 test_exit_statuses() {

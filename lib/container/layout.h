@@ -5,6 +5,7 @@
 //   <root>/image/overlay2/layerdb/mounts/<id>/{mount-id,init-id,parent}
 //   <root>/mydocker/containers/<id>/state.json        (mydocker's own)
 //   <root>/mydocker/names.json                        (the name index)
+//   <root>/mydocker/trash/<id>/                       (a --rm container being deleted)
 //   <root>/mydocker/locks/{names,container-<id>}.lock
 //
 //   std::string f = ConfigPath(root, id);  // <root>/containers/<id>/...

@@ -270,9 +270,10 @@ absl::StatusOr<RwLayer> CreateRwLayer(
   return layer;
 }
 
-absl::StatusOr<RwLayer> GetRwLayer(const std::string& root,
-                                   const std::string& container_id) {
-  const std::string db = MountDbDir(root, container_id);
+namespace {
+
+absl::StatusOr<RwLayer> ReadRwLayer(const std::string& db,
+                                    const std::string& container_id) {
   absl::StatusOr<std::string> mount_id = ReadRecord(db + "/mount-id");
   if (absl::IsNotFound(mount_id.status())) {
     return absl::NotFoundError(
@@ -296,6 +297,29 @@ absl::StatusOr<RwLayer> GetRwLayer(const std::string& root,
     layer.parent = *d;
   }
   return layer;
+}
+
+}  // namespace
+
+absl::StatusOr<RwLayer> GetRwLayer(const std::string& root,
+                                   const std::string& container_id) {
+  return ReadRwLayer(MountDbDir(root, container_id), container_id);
+}
+
+absl::Status RemoveRwLayerRecordedIn(const std::string& root, const std::string& db,
+                                     const std::string& container_id) {
+  const std::string overlay2 = store::Overlay2Dir(root);
+  absl::StatusOr<RwLayer> layer = ReadRwLayer(db, container_id);
+  if (layer.ok()) {
+    RootfsPaths p;
+    p.merged_dir = absl::StrCat(overlay2, "/", layer->mount_id, "/merged");
+    RETURN_IF_ERROR(UnmountRootfs(p));
+    RETURN_IF_ERROR(RemoveLayerDir(overlay2, layer->mount_id));
+    RETURN_IF_ERROR(RemoveLayerDir(overlay2, layer->init_id));
+  } else if (!absl::IsNotFound(layer.status())) {
+    return layer.status();
+  }
+  return base::RemoveAll(db);
 }
 
 absl::Status RemoveRwLayer(const std::string& root,

@@ -65,6 +65,10 @@ absl::StatusOr<RwLayer> GetRwLayer(const std::string& root,
 // unmounted first. OK if it is already gone, or half gone.
 absl::Status RemoveRwLayer(const std::string& root,
                            const std::string& container_id);
+// The same, for a layer record moved out of layerdb/mounts to `db` (a
+// container in the trash: Store::RemoveExitedLocked).
+absl::Status RemoveRwLayerRecordedIn(const std::string& root, const std::string& db,
+                                     const std::string& container_id);
 
 // What overlayfs needs to mount a container's root filesystem.
 struct RootfsPaths {

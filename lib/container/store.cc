@@ -17,7 +17,6 @@
 #include "absl/time/clock.h"
 #include "lib/base/errno_status.h"
 #include "lib/base/file.h"
-#include "lib/base/log.h"
 #include "lib/base/status_macros.h"
 #include "lib/container/ids.h"
 #include "lib/container/layout.h"
@@ -141,6 +140,10 @@ absl::StatusOr<Container> Store::Create(CreateRequest request) {
   if (!request.name.empty()) {
     RETURN_IF_ERROR(CanonicalName(request.name).status());
   }
+  // What the monitor of a --rm container killed mid-way left in the trash
+  // (an empty directory to list, most of the time). Best effort, as in
+  // Remove.
+  (void)SweepTrash();
   // Held until the container records its layers: rmi and the layer store's
   // clean-up wait for it.
   ASSIGN_OR_RETURN(
@@ -488,12 +491,20 @@ absl::Status Store::Remove(absl::string_view ref) {
   RETURN_IF_ERROR(SaveStateLocked(c));
   RETURN_IF_ERROR(RemoveEverything(c.id));
   DropLockFile(root_, c.id);  // Waiters re-check and find it gone.
-  // And what a --rm container's monitor could not finish.
-  if (absl::Status s = SweepTrash(); !s.ok()) {
-    base::LogWarn("finishing earlier removals: %s", s.message());
-  }
+  // And what a --rm container's monitor could not finish. Best effort: it
+  // is not this container's removal, and what fails stays for the next.
+  (void)SweepTrash();
   return absl::OkStatus();
 }
+
+namespace {
+
+// In a trashed container's directory: its layer record, moved out of
+// layerdb/mounts so that nothing counts the image's layers as used by it
+// (rmi right after `run --rm` deletes them).
+constexpr char kTrashedLayerRecord[] = "layerdb-mount";
+
+}  // namespace
 
 absl::Status Store::RemoveExitedLocked(const Container& c) {
   const std::string trash = TrashDir(root_);
@@ -503,15 +514,28 @@ absl::Status Store::RemoveExitedLocked(const Container& c) {
   if (rename(from.c_str(), to.c_str()) < 0) {
     return base::ErrnoStatus(errno, "rename ", from, " to ", to);
   }
-  RETURN_IF_ERROR(RemoveRuntimeState(root_, c.id));
-  return NameIndex(root_).Release(c.id);
+  // The container is gone now; what fails from here on FinishRemoval (or
+  // SweepTrash) does again.
+  const std::string record = MountDbDir(root_, c.id);
+  (void)rename(record.c_str(), absl::StrCat(to, "/", kTrashedLayerRecord).c_str());
+  (void)RemoveRuntimeState(root_, c.id);
+  (void)NameIndex(root_).Release(c.id);
+  return absl::OkStatus();
 }
 
 absl::Status Store::FinishRemoval(const std::string& id) {
-  absl::Status s = RemoveRwLayer(root_, id);
-  s.Update(base::RemoveAll(absl::StrCat(TrashDir(root_), "/", id)));
+  const std::string trashed = absl::StrCat(TrashDir(root_), "/", id);
+  RETURN_IF_ERROR(RemoveRuntimeState(root_, id));
+  RETURN_IF_ERROR(NameIndex(root_).Release(id));
+  // The record is in the trash, or still in layerdb/mounts if the monitor
+  // died between the two renames.
+  RETURN_IF_ERROR(RemoveRwLayerRecordedIn(
+      root_, absl::StrCat(trashed, "/", kTrashedLayerRecord), id));
+  RETURN_IF_ERROR(RemoveRwLayer(root_, id));
+  // Last: while it is there, SweepTrash tries again.
+  RETURN_IF_ERROR(base::RemoveAll(trashed));
   DropLockFile(root_, id);
-  return s;
+  return absl::OkStatus();
 }
 
 absl::Status Store::SweepTrash() {

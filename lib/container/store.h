@@ -174,13 +174,17 @@ class Store {
   // Removal by the monitor of a --rm container whose process has exited,
   // in two steps so that `run --rm` can answer between them:
   //  1. RemoveExitedLocked: the container's directory moves into TrashDir
-  //     (one rename: from now on no command sees it), mydocker's state of
-  //     it goes and its name is freed. The caller holds the container's
-  //     lock (LockContainer) and keeps holding it until step 2 is done.
-  //  2. FinishRemoval: deletes the rw layers and the trashed directory,
-  //     then the lock file.
-  // If the monitor dies in between, SweepTrash (called by Remove and
-  // CleanUp) finishes the job: a trashed container whose lock nobody holds.
+  //     (one rename: from now on no command sees it), its layer record
+  //     (layerdb/mounts/<id>) into that directory (nothing counts the
+  //     image's layers as used by it any more: rmi may delete them), and
+  //     mydocker's state of it goes and its name is freed. The caller
+  //     holds the container's lock (LockContainer) and keeps holding it
+  //     until step 2 is done. An error means nothing moved.
+  //  2. FinishRemoval: what step 1 left undone, then the rw layers, the
+  //     trashed directory and the lock file. On error the trashed directory
+  //     stays, for SweepTrash.
+  // SweepTrash, called by Create and Remove, finishes the removals whose
+  // monitor died: trashed containers whose lock nobody holds.
   absl::Status RemoveExitedLocked(const Container& c);
   absl::Status FinishRemoval(const std::string& id);
   absl::Status SweepTrash();
