@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,11 +70,10 @@ absl::StatusOr<bool> TableExists() {
   return false;
 }
 
-// The chains of our table; nullopt if there is no table.
-// `list chains ip` prints every ip table as "table ip NAME {", then a
-// "chain NAME {" ... "}" pair per chain, then "}".
-// Read through our own netlink socket, not libnftables: this runs at every
-// start on a bridge network (netlink/nftables.h).
+// The chains of our table; nullopt if there is no table (or one without a
+// chain, which ours never is). Read through our own netlink socket, not
+// libnftables: this runs at every start on a bridge network
+// (netlink/nftables.h).
 absl::StatusOr<std::optional<std::vector<std::string>>> OurChains() {
   ASSIGN_OR_RETURN(netlink::Socket sock, netlink::Socket::Open(NETLINK_NETFILTER));
   return netlink::ListChains(sock, NFPROTO_IPV4, kTableName);
@@ -106,7 +107,7 @@ std::string PortsString(const std::vector<PortRule>& ports) {
   });
 }
 
-// Writes "1" to a sysctl file under /proc/sys.
+// Writes `value` to a sysctl file under /proc/sys.
 absl::Status WriteValue(const std::string& path, absl::string_view value) {
   ASSIGN_OR_RETURN(base::UniqueFd fd, base::OpenFile(path, O_WRONLY));
   return base::WriteAll(fd.get(), value, path);
@@ -115,13 +116,18 @@ absl::Status WriteOne(const std::string& path) { return WriteValue(path, "1\n");
 
 constexpr char kIpForward[] = "/proc/sys/net/ipv4/ip_forward";
 
-// EnableIpForwarding's marker for this thread's network namespace.
+// EnableIpForwarding's marker for this thread's network namespace, named by
+// the namespace's cookie, which (unlike its inode number) no later
+// namespace gets again before a reboot.
 absl::StatusOr<std::string> ForwardingMarker() {
-  struct stat st;
-  if (stat("/proc/thread-self/ns/net", &st) != 0) {
-    return base::ErrnoStatus(errno, "stat /proc/thread-self/ns/net");
+  base::UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return base::ErrnoStatus(errno, "socket");
+  uint64_t cookie = 0;
+  socklen_t len = sizeof(cookie);
+  if (getsockopt(fd.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0) {
+    return base::ErrnoStatus(errno, "getsockopt SO_NETNS_COOKIE");
   }
-  return absl::StrCat(base::Dirname(LockPath()), "/ip_forward-off.", st.st_ino);
+  return absl::StrCat(base::Dirname(LockPath()), "/ip_forward-off.", cookie);
 }
 
 bool Exists(const std::string& path) {
@@ -255,20 +261,23 @@ absl::Status SetRouteLocalnet(absl::string_view ifname) {
 absl::Status DeleteTableIfEmpty() {
   ASSIGN_OR_RETURN(base::FileLock lock, Lock());
   ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> chains, OurChains());
-  if (!chains.has_value()) return absl::OkStatus();
-  for (const std::string& c : *chains) {
+  for (const std::string& c : chains.value_or(std::vector<std::string>{})) {
     if (absl::StartsWith(c, "net-") || absl::StartsWith(c, "fwdin-") ||
         absl::StartsWith(c, "fwdout-")) {
       return absl::OkStatus();
     }
   }
-  RETURN_IF_ERROR(RunNft(absl::StrCat("delete table ", kTable, "\n"),
-                         "delete table ip mydocker"));
-  // The guard went with the table: forwarding goes back off if it was.
+  // Forwarding back off first if it was ours, then the table with its
+  // guard: at no moment does the host route without the guard. With the
+  // table already gone (deleted by hand), forwarding still goes off.
   ASSIGN_OR_RETURN(std::string marker, ForwardingMarker());
-  if (!Exists(marker)) return absl::OkStatus();
-  RETURN_IF_ERROR(WriteValue(kIpForward, "0\n"));
-  if (unlink(marker.c_str()) != 0 && errno != ENOENT) {
+  const bool ours = Exists(marker);
+  if (ours) RETURN_IF_ERROR(WriteValue(kIpForward, "0\n"));
+  if (chains.has_value()) {
+    RETURN_IF_ERROR(RunNft(absl::StrCat("delete table ", kTable, "\n"),
+                           "delete table ip mydocker"));
+  }
+  if (ours && unlink(marker.c_str()) != 0 && errno != ENOENT) {
     return base::ErrnoStatus(errno, "remove ", marker);
   }
   return absl::OkStatus();

@@ -469,6 +469,22 @@ TEST_F(ApplyTest, ForwardingWeTurnOnIsGuardedUntilTheTableGoes) {
   ASSERT_OK(RemoveNetwork(kNet));
   ASSERT_OK(DeleteTableIfEmpty());
   EXPECT_EQ(ReadSysctl(fwd), "1\n");
+
+  // Ours again, then the table deleted by hand: removing the network
+  // still turns forwarding off (the guard is gone).
+  {
+    base::UniqueFd fd(open(fwd.c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd) << strerror(errno);
+    ASSERT_EQ(write(fd.get(), "0\n", 2), 2);
+  }
+  ASSERT_OK(AddNetwork(kNet));
+  ASSERT_OK(EnableIpForwarding());
+  EXPECT_EQ(ReadSysctl(fwd), "1\n");
+  ASSERT_OK(RunNft("delete table ip mydocker\n", "by hand"));
+  ASSERT_OK(RemoveNetwork(kNet));
+  ASSERT_OK(DeleteTableIfEmpty());
+  EXPECT_EQ(ReadSysctl(fwd), "0\n");
+  EXPECT_EQ(Ruleset(), "");
 }
 
 // Runs `argv` (argv[0] an absolute path) in the calling thread's network
