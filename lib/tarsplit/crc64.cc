@@ -1,6 +1,8 @@
 #include "lib/tarsplit/crc64.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <array>
 #include <cstring>
@@ -51,6 +53,8 @@ uint64_t UpdateTables(uint64_t crc, const unsigned char* p, size_t n) {
   while (n-- > 0) crc = kTables[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return crc;
 }
+
+#if defined(__x86_64__)
 
 // Folding with carry-less multiplication (PCLMULQDQ), after Intel's "Fast
 // CRC Computation for Generic Polynomials Using PCLMULQDQ": about ten times
@@ -141,6 +145,13 @@ bool HaveClmul() {
   static const bool have = __builtin_cpu_supports("pclmul") != 0;
   return have;
 }
+
+#else
+
+bool HaveClmul() { return false; }
+uint64_t UpdateClmul(uint64_t crc, const unsigned char*, size_t) { return crc; }
+
+#endif  // __x86_64__
 
 }  // namespace
 
