@@ -87,6 +87,13 @@ class ChunkPipe {
     closed_ = true;
     cv_.notify_all();
   }
+  // The layer is abandoned: Drain returns without the rest.
+  void Abort() {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+    chunks_.clear();
+    cv_.notify_all();
+  }
   // The consumer's loop: `consume` on each chunk, in order, until Close (OK)
   // or until it fails (its error; Push fails from then on).
   absl::Status Drain(const std::function<absl::Status(absl::string_view)>& consume) {
@@ -216,8 +223,10 @@ absl::StatusOr<registry::FetchedManifest> Puller::Resolve(registry::HttpClient& 
     const registry::Endpoint& ep = endpoints[i];
     bool more = i + 1 < endpoints.size();
     auto repo = std::make_unique<registry::Repository>(ep, ref_.path, creds);
+    repo->set_fallback_follows(more);
     absl::StatusOr<registry::FetchedManifest> m = repo->GetManifest(http, wanted);
     if (m.ok()) {
+      repo->set_fallback_follows(false);  // The blobs have no other way.
       repo_ = std::move(repo);
       return m;
     }
@@ -285,7 +294,7 @@ absl::StatusOr<layerdb::PendingLayer> Puller::Download(registry::HttpClient& htt
   }
   // Every way out of here stops and joins it first: it uses what is above.
   absl::Cleanup stop_extractor = [&] {
-    pipe.Close();
+    pipe.Abort();
     extractor.join();
   };
   ASSIGN_OR_RETURN(std::unique_ptr<compress::Decompressor> decompress,
@@ -325,7 +334,9 @@ absl::StatusOr<layerdb::PendingLayer> Puller::Download(registry::HttpClient& htt
   }
   RETURN_IF_ERROR(extract_error);
   RETURN_IF_ERROR(decompress->Finish());
-  std::move(stop_extractor).Invoke();
+  pipe.Close();
+  extractor.join();
+  std::move(stop_extractor).Cancel();
   RETURN_IF_ERROR(extracted);
   RETURN_IF_ERROR(reader.Finish());
   RETURN_IF_ERROR(applier.Finish());
@@ -364,7 +375,7 @@ absl::Status Puller::ProduceLayer(registry::HttpClient& http, LayerJob& job) {
       }
       progress_.Layer(id, Progress::State::kRetrying, 0, job.blob.size);
       base::LogInfo("layer %s: %s; retrying", job.blob.digest.str(),
-                    pending.status().ToString());
+                    pending.status().message());
     }
     slots_.release();
     RETURN_IF_ERROR(pending.status());

@@ -295,12 +295,13 @@ absl::StatusOr<HttpResponse> Repository::Send(
     }
     if (!resp.ok()) {
       // A transport failure. Retry only while the caller has seen nothing,
-      // never a failure the sink itself reported, and never one that would
-      // repeat: an https try of a plain-HTTP registry would otherwise wait
-      // out every backoff (1.4 s) before the http endpoint gets its turn.
+      // never a failure the sink itself reported, and not one that would
+      // repeat when another endpoint waits: an https try of a plain-HTTP
+      // registry would otherwise wait out every backoff (1.4 s) before the
+      // http endpoint gets its turn.
       last = resp.status();
       if (resp.status().code() != absl::StatusCode::kUnavailable || streamed > 0 ||
-          !IsRetryable(resp.status())) {
+          (fallback_follows_ && !IsRetryable(resp.status()))) {
         return resp.status();
       }
       continue;

@@ -81,6 +81,14 @@ class Repository {
   const Endpoint& endpoint() const { return endpoint_; }
   const std::string& path() const { return path_; }
 
+  // Set while the caller has another endpoint to try if this one fails (the
+  // https try of an insecure registry, before http; a mirror, before the
+  // next): a transport failure that another try would only repeat (a
+  // plain-HTTP server's answer to a TLS handshake: IsRetryable) then fails
+  // at once instead of after every backoff. Otherwise such failures are
+  // retried like any other (a handshake reset by a proxy may pass).
+  void set_fallback_follows(bool v) { fallback_follows_ = v; }
+
  private:
   struct AuthState;
 
@@ -96,6 +104,7 @@ class Repository {
   std::string path_;
   std::optional<Credentials> credentials_;
   RetryPolicy retry_;
+  bool fallback_follows_ = false;
   std::shared_ptr<AuthState> auth_;
 };
 
