@@ -560,8 +560,8 @@ null ok" "$OUT" "the container's view"
 
 # --- Crashes and races -------------------------------------------------------
 
-# The issue's footprint: a monitor under 2 MB of RSS (as bench/run measures
-# it, --net none). Its start touches much of the binary; an idle monitor
+# A monitor's footprint target: under 2 MB of RSS (as bench/run measures it,
+# --net none). Its start touches much of the binary; an idle monitor
 # unmaps that text again (a second after its last event), and the
 # container's output still reaches the log after it.
 test_idle_monitor_stays_under_2_mb() {
