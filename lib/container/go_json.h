@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "lib/base/go_string.h"
 #include "nlohmann/json.hpp"
 
 namespace mydocker::container {
@@ -39,18 +40,10 @@ std::string GoJson(const nlohmann::ordered_json& v);
 // GoJson(v) + "\n": one json.Encoder.Encode call.
 std::string GoJsonLine(const nlohmann::ordered_json& v);
 
-// Appends `s` as a Go JSON string literal (with the quotes) to `out`.
-void AppendGoJsonString(absl::string_view s, std::string* out);
-
-// Go's utf8.DecodeRuneInString on non-empty `s`: the first rune and its
-// length in `*len`, or -1 (length 1) for a byte that does not start a valid
-// sequence (overlong forms, surrogates and values above U+10FFFF are
-// invalid).
-int32_t DecodeRune(absl::string_view s, size_t* len);
-
-// Appends the UTF-8 encoding of `r` (U+FFFD for surrogates and values
-// beyond U+10FFFF).
-void AppendRune(uint32_t r, std::string* out);
+// The string encoding (base/go_string.h), here too for this package's users.
+using base::AppendGoJsonString;
+using base::AppendRune;
+using base::DecodeRune;
 
 }  // namespace mydocker::container
 

@@ -8,57 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/base/go_string.h"
 #include "nlohmann/json.hpp"
 
 namespace mydocker::tarsplit {
 namespace {
-
-// Appends `s` (valid UTF-8) as a JSON string the way Go's encoding/json
-// does with HTML escaping on, the json.Encoder default.
-void AppendGoJsonString(absl::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        default:
-          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            out->append("\\u00");
-            out->push_back(kHex[c >> 4]);
-            out->push_back(kHex[c & 0xf]);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
-      }
-      continue;
-    }
-    // U+2028 and U+2029 (E2 80 A8/A9) break JavaScript; Go escapes them.
-    if (c == 0xe2 && i + 2 < s.size() && s[i + 1] == '\x80' &&
-        (s[i + 2] == '\xa8' || s[i + 2] == '\xa9')) {
-      out->append(s[i + 2] == '\xa8' ? "\\u2028" : "\\u2029");
-      i += 2;
-      continue;
-    }
-    out->push_back(static_cast<char>(c));
-  }
-  out->push_back('"');
-}
 
 absl::Status Bad(absl::string_view line, absl::string_view why) {
   constexpr size_t kMax = 120;
@@ -83,7 +37,7 @@ std::string EncodeEntry(const Entry& entry) {
   if (!entry.name.empty()) {
     if (IsValidUtf8(entry.name)) {
       out.append(",\"name\":");
-      AppendGoJsonString(entry.name, &out);
+      base::AppendGoJsonString(entry.name, &out);
     } else {
       absl::StrAppend(&out, ",\"name_raw\":\"", absl::Base64Escape(entry.name),
                       "\"");
