@@ -427,16 +427,19 @@ TEST_F(ApplyTest, Sysctls) {
   EXPECT_EQ(SetRouteLocalnet("").code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Writes net.ipv4.ip_forward of the test's namespace.
+void SetIpForward(const char* value) {
+  base::UniqueFd fd(open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd) << strerror(errno);
+  ASSERT_EQ(write(fd.get(), value, strlen(value)), static_cast<ssize_t>(strlen(value)));
+}
+
 // Forwarding we turn on comes with the guard chain, which comes back after a
 // flush while forwarding is ours, and goes with the table, forwarding off
 // again; forwarding that was on gets no guard and stays on.
 TEST_F(ApplyTest, ForwardingWeTurnOnIsGuardedUntilTheTableGoes) {
   const std::string fwd = "/proc/sys/net/ipv4/ip_forward";
-  {
-    base::UniqueFd fd(open(fwd.c_str(), O_WRONLY | O_CLOEXEC));
-    ASSERT_TRUE(fd) << strerror(errno);
-    ASSERT_EQ(write(fd.get(), "0\n", 2), 2);
-  }
+  ASSERT_NO_FATAL_FAILURE(SetIpForward("0"));
   const std::string guard =
       "\tchain isolate {\n"
       "\t\ttype filter hook forward priority filter + 1; policy accept;\n"
@@ -458,11 +461,7 @@ TEST_F(ApplyTest, ForwardingWeTurnOnIsGuardedUntilTheTableGoes) {
   EXPECT_EQ(Ruleset(), "");
   EXPECT_EQ(ReadSysctl(fwd), "0\n");
 
-  {
-    base::UniqueFd fd(open(fwd.c_str(), O_WRONLY | O_CLOEXEC));
-    ASSERT_TRUE(fd) << strerror(errno);
-    ASSERT_EQ(write(fd.get(), "1\n", 2), 2);
-  }
+  ASSERT_NO_FATAL_FAILURE(SetIpForward("1"));
   ASSERT_OK(AddNetwork(kNet));
   ASSERT_OK(EnableIpForwarding());
   EXPECT_THAT(Listing(), Not(HasSubstr("chain isolate")));
@@ -472,11 +471,7 @@ TEST_F(ApplyTest, ForwardingWeTurnOnIsGuardedUntilTheTableGoes) {
 
   // Ours again, then the table deleted by hand: removing the network
   // still turns forwarding off (the guard is gone).
-  {
-    base::UniqueFd fd(open(fwd.c_str(), O_WRONLY | O_CLOEXEC));
-    ASSERT_TRUE(fd) << strerror(errno);
-    ASSERT_EQ(write(fd.get(), "0\n", 2), 2);
-  }
+  ASSERT_NO_FATAL_FAILURE(SetIpForward("0"));
   ASSERT_OK(AddNetwork(kNet));
   ASSERT_OK(EnableIpForwarding());
   EXPECT_EQ(ReadSysctl(fwd), "1\n");
