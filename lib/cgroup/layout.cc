@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/base/file.h"
+#include "lib/base/mountinfo.h"
 #include "lib/base/status_macros.h"
 
 namespace mydocker::cgroup {
@@ -29,24 +30,6 @@ bool IsV1Controller(absl::string_view opt) {
   if (absl::StartsWith(opt, "name=")) return opt.size() > 5;
   return std::find(std::begin(kV1Controllers), std::end(kV1Controllers), opt) !=
          std::end(kV1Controllers);
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string Unescape(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' &&
-        s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
-        s[i + 3] >= '0' && s[i + 3] <= '7') {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 +
-                                      (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 // True if `path` is `dir` or lies below it.
@@ -124,28 +107,20 @@ absl::StatusOr<std::string> Layout::DirOfProcessPath(
 absl::StatusOr<Layout> ParseMountinfo(absl::string_view mountinfo,
                                       absl::string_view root_in) {
   const std::string root = StripTrailingSlashes(root_in);
+  absl::StatusOr<std::vector<base::MountInfo>> parsed = base::ParseMountInfo(mountinfo);
+  if (!parsed.ok()) {
+    return absl::DataLossError(absl::StrCat("mountinfo: ", parsed.status().message()));
+  }
   std::vector<CgroupMount> mounts;
-  for (absl::string_view line : absl::StrSplit(mountinfo, '\n')) {
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
-    // Fields: id parent maj:min root mount_point options [optional...] -
-    // fstype source super_options.
-    auto dash = std::find(f.begin() + std::min<size_t>(f.size(), 6), f.end(),
-                          absl::string_view("-"));
-    // Paths are escaped, so no field holds a space: every line has the "-".
-    if (f.size() < 10 || dash == f.end() || f.end() - dash < 4) {
-      return absl::DataLossError(
-          absl::StrCat("mountinfo: malformed line: ", line));
-    }
-    absl::string_view fstype = dash[1];
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
+  for (base::MountInfo& mi : *parsed) {
+    if (mi.fstype != "cgroup" && mi.fstype != "cgroup2") continue;
     CgroupMount m;
-    m.v2 = fstype == "cgroup2";
-    m.hierarchy.root = Unescape(f[3]);
-    m.hierarchy.mount_point = StripTrailingSlashes(Unescape(f[4]));
+    m.v2 = mi.fstype == "cgroup2";
+    m.hierarchy.root = std::move(mi.root);
+    m.hierarchy.mount_point = StripTrailingSlashes(mi.mount_point);
     if (!IsAtOrBelow(m.hierarchy.mount_point, root)) continue;
     if (!m.v2) {
-      for (absl::string_view opt : absl::StrSplit(dash[3], ',')) {
+      for (absl::string_view opt : absl::StrSplit(mi.super_options, ',')) {
         if (IsV1Controller(opt)) m.hierarchy.controllers.emplace_back(opt);
       }
       if (m.hierarchy.controllers.empty()) continue;  // Nothing to use there.

@@ -1,8 +1,8 @@
-#include "lib/runtime/mountinfo.h"
+#include "lib/base/mountinfo.h"
 
 #include "gtest/gtest.h"
 
-namespace mydocker::runtime {
+namespace mydocker::base {
 namespace {
 
 TEST(MountInfoTest, ParsesFieldsOptionalTagsAndEscapes) {
@@ -43,4 +43,4 @@ TEST(MountInfoTest, ReadsOwnMountTable) {
 }
 
 }  // namespace
-}  // namespace mydocker::runtime
+}  // namespace mydocker::base

@@ -1,4 +1,4 @@
-#include "lib/runtime/mountinfo.h"
+#include "lib/base/mountinfo.h"
 
 #include <string>
 #include <vector>
@@ -11,7 +11,7 @@
 #include "lib/base/file.h"
 #include "lib/base/status_macros.h"
 
-namespace mydocker::runtime {
+namespace mydocker::base {
 namespace {
 
 // The kernel escapes space, tab, newline and backslash as \ooo.
@@ -70,4 +70,4 @@ absl::StatusOr<std::vector<MountInfo>> ReadMountInfo(absl::string_view pid) {
   return ParseMountInfo(text);
 }
 
-}  // namespace mydocker::runtime
+}  // namespace mydocker::base
