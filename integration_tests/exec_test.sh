@@ -9,22 +9,9 @@
 source "$(dirname "$0")/lib.sh"
 
 FIXTURES=$HARNESS_DIR/fixtures
-BASE_ROOT=$WORK/base-root
 PTY=(python3 "$FIXTURES/pty_drive.py" --timeout 5)
 
-setup_failed() {
-  echo "setup: $*" >&2
-  _failed=$((_failed + 1))
-  exit 1
-}
-findmnt -rn -t cgroup,cgroup2 -o TARGET | grep -q '^/sys/fs/cgroup' ||
-  setup_failed "no cgroup filesystem under /sys/fs/cgroup"
-start_registry 5000 "$WORK/registry" || setup_failed "registry did not start"
-push_image busybox 5000 || setup_failed "could not push busybox"
-MYDOCKER_ROOT=$BASE_ROOT "$MYDOCKER" pull -q 127.0.0.1:5000/library/busybox > /dev/null &&
-  MYDOCKER_ROOT=$BASE_ROOT "$MYDOCKER" tag 127.0.0.1:5000/library/busybox busybox ||
-  setup_failed "could not pull busybox"
-stop_registries
+make_base_root busybox
 
 # --- Helpers ---------------------------------------------------------------
 

@@ -225,6 +225,35 @@ start_test_registries() {
   wait_all_but_registries
 }
 
+# setup_failed MESSAGE: a suite's setup could not be done; counted as a
+# failure, and the suite ends.
+setup_failed() {
+  echo "setup: $*" >&2
+  _failed=$((_failed + 1))
+  exit 1
+}
+
+# make_base_root IMAGE...: the data root $BASE_ROOT (under $WORK) with the
+# test images IMAGE pulled from a loopback registry (started and stopped
+# here) and tagged with their short names, for suites whose tests each
+# start from a copy of it. Also checks that containers can get cgroups in
+# the suite's mount namespace.
+make_base_root() {
+  local img
+  BASE_ROOT=$WORK/base-root
+  findmnt -rn -t cgroup,cgroup2 -o TARGET | grep -q '^/sys/fs/cgroup' ||
+    setup_failed "no cgroup filesystem under /sys/fs/cgroup"
+  start_registry 5000 "$WORK/registry" || setup_failed "registry did not start"
+  for img in "$@"; do push_image "$img" 5000 & done
+  wait_all_but_registries || setup_failed "could not push the test images"
+  for img in "$@"; do
+    MYDOCKER_ROOT=$BASE_ROOT "$MYDOCKER" pull -q "127.0.0.1:5000/library/$img" > /dev/null &&
+      MYDOCKER_ROOT=$BASE_ROOT "$MYDOCKER" tag "127.0.0.1:5000/library/$img" "$img" ||
+      setup_failed "could not pull $img"
+  done
+  stop_registries
+}
+
 # Waits for every background job except the registries; fails if any failed.
 wait_all_but_registries() {
   local pid rc=0

@@ -16,25 +16,7 @@
 # data root; every test works in its own copy of it.
 source "$(dirname "$0")/lib.sh"
 
-BASE_ROOT=$WORK/base-root
-
-setup_failed() {
-  echo "setup: $*" >&2
-  _failed=$((_failed + 1))
-  exit 1
-}
-findmnt -rn -t cgroup,cgroup2 -o TARGET | grep -q '^/sys/fs/cgroup' ||
-  setup_failed "no cgroup filesystem under /sys/fs/cgroup"
-start_registry 5000 "$WORK/registry" || setup_failed "registry did not start"
-push_image busybox 5000 &
-push_image nginx 5000 &
-wait_all_but_registries || setup_failed "could not push the test images"
-for _img in busybox nginx; do
-  MYDOCKER_ROOT=$BASE_ROOT "$MYDOCKER" pull -q "127.0.0.1:5000/library/$_img" > /dev/null &&
-    MYDOCKER_ROOT=$BASE_ROOT "$MYDOCKER" tag "127.0.0.1:5000/library/$_img" "$_img" ||
-    setup_failed "could not pull $_img"
-done
-stop_registries
+make_base_root busybox nginx
 # `ip netns` names namespaces by files in /run/netns, which is the host's:
 # a tmpfs of our own there keeps our names and the host's (or another
 # suite's) apart. Removed after the tests, before the leftover check.
