@@ -359,6 +359,14 @@ _check_leftovers() {
 # network's rules stay, for _check_leftovers to report.
 _remove_default_bridge() {
   ip link show mydocker0 > /dev/null 2>&1 || return 0
+  # The kernel deletes an exited container's veth with its network
+  # namespace, a moment after its monitor has answered (the suite's last
+  # test may have ended right then): give that up to 3 s.
+  local i
+  for ((i = 0; i < 60; i++)); do
+    [[ -z $(ip -o link show master mydocker0) ]] && break
+    sleep 0.05
+  done
   [[ -z $(ip -o link show master mydocker0) ]] || return 0
   local table map
   table=$(nft list table ip mydocker 2> /dev/null)
