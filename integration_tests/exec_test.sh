@@ -37,10 +37,6 @@ _test_exit() {
   _on_test_exit
 }
 
-# md ARGS...: mydocker with a deadline (not for -it: timeout takes the
-# command out of the foreground).
-md() { timeout -k 2 30 "$MYDOCKER" "$@"; }
-
 record() { echo "$MYDOCKER_ROOT/containers/$(cid "$1")/config.v2.json"; }
 cid() {
   local f
@@ -50,7 +46,6 @@ cid() {
   return 1
 }
 init_pid() { jq -r .State.Pid "$(record "$1")"; }
-cgroup_dirs() { ls -d /sys/fs/cgroup/*/mydocker/"$1" /sys/fs/cgroup/mydocker/"$1" 2> /dev/null || true; }
 # Processes of this namespace that run mydocker's nsenter-helper.
 helpers() {
   local p out=""
@@ -64,14 +59,6 @@ expect_no_traces() {
   expect_eq "" "$(findmnt -rn -o TARGET | grep -F "$MYDOCKER_ROOT/" || true)" "mounts under the data root"
   expect_eq "" "$(cgroup_dirs "$1")" "cgroup dirs of ${1:0:12}"
   expect_eq "" "$(helpers)" "nsenter-helper processes"
-}
-wait_until() {
-  local n=$(($1 * 20))
-  shift
-  until "$@"; do
-    ((n-- > 0)) || { _fail "timed out waiting for: $*"; return 1; }
-    sleep 0.05
-  done
 }
 
 # --- Tests -----------------------------------------------------------------

@@ -225,6 +225,23 @@ start_test_registries() {
   wait_all_but_registries
 }
 
+# md ARGS...: mydocker with a deadline, so a hang fails one test, not the
+# suite. (Not for -it: timeout takes the command out of the foreground.)
+md() { timeout -k 2 30 "$MYDOCKER" "$@"; }
+
+# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds.
+wait_until() {
+  local n=$(($1 * 20))
+  shift
+  until "$@"; do
+    ((n-- > 0)) || { _fail "timed out waiting for: $*"; return 1; }
+    sleep 0.05
+  done
+}
+
+# cgroup_dirs ID: the cgroup directories of container ID, in any hierarchy.
+cgroup_dirs() { ls -d /sys/fs/cgroup/*/mydocker/"$1" /sys/fs/cgroup/mydocker/"$1" 2> /dev/null || true; }
+
 # setup_failed MESSAGE: a suite's setup could not be done; counted as a
 # failure, and the suite ends.
 setup_failed() {

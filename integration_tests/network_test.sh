@@ -68,19 +68,6 @@ remove_cgroups() {
   return 0
 }
 
-# md ARGS...: mydocker with a deadline, so a hang fails one test, not the suite.
-md() { timeout -k 2 30 "$MYDOCKER" "$@"; }
-
-# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds.
-wait_until() {
-  local n=$(($1 * 20))
-  shift
-  until "$@"; do
-    ((n-- > 0)) || { _fail "timed out waiting for: $*"; return 1; }
-    sleep 0.05
-  done
-}
-
 # expect_fails CMD...: CMD must exit non-zero; $OUT/$ERR as with expect_exit.
 expect_fails() {
   local got=0

@@ -45,10 +45,6 @@ remove_cgroups() {
   for d in $(cgroup_dirs "$1"); do rmdir "$d" 2> /dev/null; done
 }
 
-# md ARGS...: mydocker with a deadline, so a hang fails one test, not the
-# suite. (Not for -it: timeout takes the command out of the foreground.)
-md() { timeout -k 2 30 "$MYDOCKER" "$@"; }
-
 # config_of NAME|ID: the container's config.v2.json.
 config_of() {
   local f
@@ -74,7 +70,6 @@ ps_row() { md ps -a | awk -v n="$1" '$NF == n'; }
 # What a container can leave behind: mounts under the data root, its cgroup
 # in any hierarchy, processes in that cgroup.
 root_mounts() { findmnt -rn -o TARGET | grep -F "$MYDOCKER_ROOT/" || true; }
-cgroup_dirs() { ls -d /sys/fs/cgroup/*/mydocker/"$1" /sys/fs/cgroup/mydocker/"$1" 2> /dev/null || true; }
 procs_of() {
   local p out=""
   for p in /proc/[0-9]*; do
@@ -87,16 +82,6 @@ expect_no_traces() {
   expect_eq "" "$(root_mounts)" "mounts under the data root"
   expect_eq "" "$(cgroup_dirs "$1")" "cgroup dirs of ${1:0:12}"
   expect_eq "" "$(procs_of "$1")" "processes of ${1:0:12}"
-}
-
-# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds.
-wait_until() {
-  local n=$(($1 * 20))
-  shift
-  until "$@"; do
-    ((n-- > 0)) || { _fail "timed out waiting for: $*"; return 1; }
-    sleep 0.05
-  done
 }
 
 # The bit of signal N in a /proc/<pid>/status mask (SigIgn, SigCgt).
