@@ -525,8 +525,11 @@ absl::Status Store::RemoveExitedLocked(const Container& c) {
 
 absl::Status Store::FinishRemoval(const std::string& id) {
   const std::string trashed = absl::StrCat(TrashDir(root_), "/", id);
+  // Step 1's state removal again (an rmdir, if it is done). Not its name
+  // release: that rereads the index and stats every container, and an
+  // entry whose container directory is gone is dropped at the index's next
+  // use anyway (NameIndex::LoadReconciled).
   RETURN_IF_ERROR(RemoveRuntimeState(root_, id));
-  RETURN_IF_ERROR(NameIndex(root_).Release(id));
   // The record is in the trash, or still in layerdb/mounts if the monitor
   // died between the two renames.
   RETURN_IF_ERROR(RemoveRwLayerRecordedIn(

@@ -180,8 +180,9 @@ class Store {
   //     mydocker's state of it goes and its name is freed. The caller
   //     holds the container's lock (LockContainer) and keeps holding it
   //     until step 2 is done. An error means nothing moved.
-  //  2. FinishRemoval: what step 1 left undone, then the rw layers, the
-  //     trashed directory and the lock file. On error the trashed directory
+  //  2. FinishRemoval: step 1's state removal if it was left undone (a
+  //     name left in the index goes at the index's next use), then the rw
+  //     layers, the trashed directory and the lock file. On error the trashed directory
   //     stays, for SweepTrash.
   // SweepTrash, called by Create and Remove, finishes the removals whose
   // monitor died: trashed containers whose lock nobody holds.
