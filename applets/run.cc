@@ -30,7 +30,7 @@ namespace {
 // Parses `run`/`create` and creates the container. nullopt after printing
 // the error (exit code in `rc`).
 std::optional<std::pair<engine::RunRequest, container::Container>> Create(
-    Invocation& inv, bool run, int& rc) {
+    Invocation& inv, bool run, int& rc, engine::NetnsPreparer* early_netns = nullptr) {
   engine::RunFlags flags;
   flags.Declare(inv.flags(), run);
   // Docker's syntax stops at the image so the command keeps its options;
@@ -55,6 +55,13 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
     rc = inv.Fail(absl::FailedPreconditionError("the input device is not a TTY"),
                   kExitUsage);
     return std::nullopt;
+  }
+  // The container's network namespace is made meanwhile, on the other
+  // core: the kernel's half millisecond or more of work is off the start's
+  // path (the monitor would otherwise make it and wait for it).
+  const std::string& mode = req->host_config.network_mode;
+  if (early_netns != nullptr && mode != "host" && !absl::StartsWith(mode, "container:")) {
+    early_netns->StartBare();
   }
   image::ImageService images(inv.root());
   absl::StatusOr<digest::Digest> image_id = images.Resolve(req->image);
@@ -124,12 +131,21 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
 // Starts `c` and, if `attach`, stays attached until it exits; returns the
 // exit status for this command.
 int StartAndAttach(Invocation& inv, const container::Container& c, bool attach,
-                   bool forward_stdin, bool sig_proxy) {
+                   bool forward_stdin, bool sig_proxy,
+                   engine::NetnsPreparer* early_netns = nullptr) {
   engine::StartOptions o;
   o.attach = attach;
+  // A namespace that could not be made here is the monitor's to make (and
+  // to report on).
+  base::UniqueFd netns;
+  if (early_netns != nullptr && early_netns->started() && early_netns->Wait().ok()) {
+    netns = early_netns->Take();
+    o.netns_fd = netns.get();
+  }
   if (c.config.tty) o.size = tty::GetWinsize(STDIN_FILENO);
   absl::StatusOr<engine::Started> started =
       engine::StartContainer(inv.root(), c.id, o);
+  netns.reset();  // The monitor has its own.
   if (!started.ok()) {
     return inv.Fail(started.status(), engine::ExitCodeOf(started.status(), 125));
   }
@@ -144,15 +160,16 @@ int StartAndAttach(Invocation& inv, const container::Container& c, bool attach,
 
 int RunMain(Invocation& inv) {
   int rc = 0;
-  auto created = Create(inv, /*run=*/true, rc);
+  engine::NetnsPreparer netns;
+  auto created = Create(inv, /*run=*/true, rc, &netns);
   if (!created) return rc;
   auto& [req, c] = *created;
   if (req.detach) {
-    rc = StartAndAttach(inv, c, false, false, false);
+    rc = StartAndAttach(inv, c, false, false, false, &netns);
     if (rc == 0) printf("%s\n", c.id.c_str());
     return rc;
   }
-  return StartAndAttach(inv, c, true, req.interactive, req.sig_proxy);
+  return StartAndAttach(inv, c, true, req.interactive, req.sig_proxy, &netns);
 }
 
 int CreateMain(Invocation& inv) {
@@ -263,10 +280,11 @@ int WaitMain(Invocation& inv) {
 
 int MonitorMain(Invocation& inv) {
   engine::MonitorOptions o;
-  int64_t report_fd = -1, attach_fd = -1;
+  int64_t report_fd = -1, attach_fd = -1, netns_fd = -1;
   std::string size;
   inv.flags().Int("report-fd", &report_fd, "Where the start is reported");
   inv.flags().Int("attach-fd", &attach_fd, "The attach stream");
+  inv.flags().Int("netns-fd", &netns_fd, "A network namespace made for the container");
   inv.flags().String("size", &size, "The terminal size, ROWSxCOLS");
   std::optional<std::vector<std::string>> args = inv.Parse(1, 1);
   if (!args) return inv.exit_code();
@@ -274,6 +292,7 @@ int MonitorMain(Invocation& inv) {
   o.id = (*args)[0];
   o.report_fd = static_cast<int>(report_fd);
   o.attach_fd = static_cast<int>(attach_fd);
+  o.netns_fd = static_cast<int>(netns_fd);
   std::pair<std::string, std::string> rc = absl::StrSplit(size, 'x');
   unsigned rows = 0, cols = 0;
   if (absl::SimpleAtoi(rc.first, &rows) && absl::SimpleAtoi(rc.second, &cols) &&

@@ -27,6 +27,9 @@ struct MonitorOptions {
   std::string id;    // The container's full id.
   int report_fd = -1;
   int attach_fd = -1;  // The attach stream, or -1 when detached.
+  // A network namespace `run` made for the container (loopback up), or -1:
+  // the monitor makes one.
+  int netns_fd = -1;
   // The client's terminal size, for the container's pty.
   std::optional<tty::Winsize> size;
 };

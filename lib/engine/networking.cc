@@ -392,27 +392,46 @@ absl::StatusOr<base::UniqueFd> NewNetns() {
 
 }  // namespace
 
-void NetnsPreparer::Start(const std::string& root, const NetworkPlan& plan) {
+void NetnsPreparer::Start(const std::string& root, const NetworkPlan& plan,
+                          base::UniqueFd made) {
   started_ = true;
+  if (made && plan.attachments.empty()) {
+    fd_ = std::move(made);  // Nothing to wire: no thread.
+    return;
+  }
   // A thread that cannot start (a pids limit) fails the start, cleanly.
   try {
-    StartThread(root, plan);
+    StartThread(root, &plan, std::move(made));
   } catch (const std::system_error& e) {
     status_ = base::ErrnoStatus(e.code().value(), "start a thread");
   }
 }
 
-void NetnsPreparer::StartThread(const std::string& root, const NetworkPlan& plan) {
-  thread_ = std::thread([this, root, &plan] {
-    absl::StatusOr<base::UniqueFd> fd = NewNetns();
-    if (!fd.ok()) {
-      status_ = fd.status();
-      return;
+void NetnsPreparer::StartBare() {
+  started_ = true;
+  try {
+    StartThread("", nullptr, base::UniqueFd());
+  } catch (const std::system_error& e) {
+    status_ = base::ErrnoStatus(e.code().value(), "start a thread");
+  }
+}
+
+void NetnsPreparer::StartThread(const std::string& root, const NetworkPlan* plan,
+                                base::UniqueFd made) {
+  thread_ = std::thread([this, root, plan, made = std::move(made)]() mutable {
+    if (!made) {
+      absl::StatusOr<base::UniqueFd> fd = NewNetns();
+      if (!fd.ok()) {
+        status_ = fd.status();
+        return;
+      }
+      // Every sandbox gets its loopback up, as libnetwork does.
+      status_ = network::SetLoopbackUp(fd->get());
+      if (!status_.ok()) return;
+      made = std::move(*fd);
     }
-    // Every sandbox gets its loopback up, as libnetwork does.
-    status_ = network::SetLoopbackUp(fd->get());
-    if (status_.ok()) status_ = ConnectNetworks(root, plan, fd->get());
-    fd_ = std::move(*fd);
+    if (plan != nullptr) status_ = ConnectNetworks(root, *plan, made.get());
+    fd_ = std::move(made);
   });
 }
 

@@ -68,6 +68,10 @@ absl::Status ConnectNetworks(const std::string& root, const NetworkPlan& plan,
 //   ... mount the rootfs, build the spec ...
 //   ASSIGN_OR_RETURN(int fd, netns.Wait());
 //   spec's network namespace path = absl::StrCat("/proc/self/fd/", fd);
+//
+// `run` starts the namespace earlier still, in the client (StartBare),
+// while it resolves the image and creates the container, and hands it to
+// the monitor, whose Start then only wires it.
 class NetnsPreparer {
  public:
   NetnsPreparer() = default;
@@ -75,15 +79,25 @@ class NetnsPreparer {
   NetnsPreparer& operator=(const NetnsPreparer&) = delete;
   ~NetnsPreparer() { Join(); }
 
-  // `plan` must outlive the wait.
-  void Start(const std::string& root, const NetworkPlan& plan);
+  // `plan` must outlive the wait. `made`, if valid, is a namespace a
+  // StartBare made (maybe in another process): it is only wired.
+  void Start(const std::string& root, const NetworkPlan& plan,
+             base::UniqueFd made = {});
+  // Only a new namespace with its loopback up.
+  void StartBare();
   // The namespace's fd once it is wired, or why not. Idempotent.
   absl::StatusOr<int> Wait();
+  // The fd Wait returned (or none), now the caller's to close.
+  base::UniqueFd Take() {
+    Join();
+    return std::move(fd_);
+  }
   bool started() const { return started_; }
 
  private:
   void Join();
-  void StartThread(const std::string& root, const NetworkPlan& plan);
+  void StartThread(const std::string& root, const NetworkPlan* plan,
+                   base::UniqueFd made);
 
   bool started_ = false;
   std::thread thread_;

@@ -19,9 +19,9 @@ namespace {
 
 constexpr char kExitCodePayload[] = "mydocker.dev/exit-code";
 
-// The monitor's fds: 3 the report pipe, 4 the attach stream.
+// The monitor's fds: 3 the report pipe, then the attach stream and the
+// network namespace, each if there is one.
 constexpr int kReportFd = 3;
-constexpr int kAttachFd = 4;
 
 }  // namespace
 
@@ -54,7 +54,16 @@ absl::StatusOr<Started> StartContainer(const std::string& root,
   }
   std::vector<std::string> argv = {"mydocker", "--root", root, "monitor",
                                    absl::StrCat("--report-fd=", kReportFd)};
-  if (options.attach) argv.push_back(absl::StrCat("--attach-fd=", kAttachFd));
+  runtime::SpawnOptions spawn;
+  spawn.fds = {-1, -1, -1, report_w.get()};
+  if (options.attach) {
+    argv.push_back(absl::StrCat("--attach-fd=", spawn.fds.size()));
+    spawn.fds.push_back(stream_peer.get());
+  }
+  if (options.netns_fd >= 0) {
+    argv.push_back(absl::StrCat("--netns-fd=", spawn.fds.size()));
+    spawn.fds.push_back(options.netns_fd);
+  }
   if (options.size) {
     argv.push_back(absl::StrCat("--size=", options.size->rows, "x",
                                 options.size->cols));
@@ -62,13 +71,10 @@ absl::StatusOr<Started> StartContainer(const std::string& root,
   argv.push_back(id);
 
   // Its own session (the user's terminal and its signals are not its
-  // business), nothing of ours but fds 3 and 4, and run from a read-only
+  // business), nothing of ours but the fds above, and run from a read-only
   // mount of this binary: the container this monitor starts must never
   // reach a writable host binary (CVE-2019-5736). It outlives this command,
   // which never reaps it; once we exit, init does.
-  runtime::SpawnOptions spawn;
-  spawn.fds = {-1, -1, -1, report_w.get()};
-  if (options.attach) spawn.fds.push_back(stream_peer.get());
   absl::StatusOr<runtime::Spawned> spawned = runtime::SpawnProtected(argv, spawn);
   if (!spawned.ok()) {
     return WithExitCode(spawned.status(), 125);

@@ -27,6 +27,9 @@ namespace mydocker::engine {
 struct StartOptions {
   bool attach = false;  // Keep an attach stream to the monitor.
   std::optional<tty::Winsize> size;  // For the container's pty.
+  // A network namespace for the container, made by a NetnsPreparer's
+  // StartBare (networking.h); the monitor gets a copy. -1: it makes one.
+  int netns_fd = -1;
 };
 
 struct Started {
