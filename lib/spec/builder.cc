@@ -410,6 +410,15 @@ absl::Status CheckRunOptions(const RunOptions& run, const HostFeatures& host) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<Resources> BuildResources(const RunOptions& run,
+                                         const HostFeatures& host) {
+  Resources resources;
+  resources.devices =
+      run.privileged ? PrivilegedDeviceRules() : DefaultDeviceRules();
+  RETURN_IF_ERROR(SetResources(run, host, resources));
+  return resources;
+}
+
 absl::StatusOr<Spec> Build(const ImageConfig& image, const RunOptions& run,
                            const Paths& paths, const HostFeatures& host) {
   RETURN_IF_ERROR(CheckPaths(paths, run));
@@ -534,16 +543,12 @@ absl::StatusOr<Spec> Build(const ImageConfig& image, const RunOptions& run,
   }
 
   // Devices (WithDevices).
-  Resources resources;
   if (run.privileged) {
     ASSIGN_OR_RETURN(s.linux.devices, HostDevices(host.dev_dir));
-    resources.devices = PrivilegedDeviceRules();
   } else {
     s.linux.devices = DefaultDevices();
-    resources.devices = DefaultDeviceRules();
   }
-  RETURN_IF_ERROR(SetResources(run, host, resources));
-  s.linux.resources = std::move(resources);
+  ASSIGN_OR_RETURN(s.linux.resources, BuildResources(run, host));
 
   // Sysctls (setLinuxDomainname, WithCommonOptions).
   if (!run.domainname.empty()) {

@@ -168,6 +168,12 @@ struct Paths {
 absl::StatusOr<Spec> Build(const ImageConfig& image, const RunOptions& run,
                            const Paths& paths, const HostFeatures& host);
 
+// Build's linux.resources alone: the device rules (Docker's defaults, or
+// all devices with --privileged) and the limits. For a caller that makes
+// the cgroup while the rest of the spec waits for the rootfs.
+absl::StatusOr<Resources> BuildResources(const RunOptions& run,
+                                         const HostFeatures& host);
+
 // The checks dockerd makes when a container is created
 // (daemon_unix.go verifyPlatformContainerSettings), without a rootfs: the
 // resources, the capabilities, the tmpfs mounts. Build makes them again;
