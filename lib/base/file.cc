@@ -84,30 +84,72 @@ absl::Status SyncDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
-                             mode_t mode, Durability durability) {
-  const std::string dir = Dirname(path);
+namespace {
+
+// `data` in a new temp file next to `path`, with `mode`, fsynced if
+// `durable`; its name, or nothing left behind.
+absl::StatusOr<std::string> WriteTemp(const std::string& path,
+                                      absl::string_view data, mode_t mode,
+                                      bool durable) {
   // mkstemp keeps the name unpredictable and the create exclusive; the leading
   // dot keeps half-written records out of directory listings that skip them.
-  std::string tmp = absl::StrCat(dir, "/.", Basename(path), ".tmp-XXXXXX");
+  std::string tmp =
+      absl::StrCat(Dirname(path), "/.", Basename(path), ".tmp-XXXXXX");
   int raw = mkostemp(tmp.data(), O_CLOEXEC);
   if (raw < 0) return ErrnoStatus(errno, "create temp file for ", path);
   UniqueFd fd(raw);
-  bool committed = false;
+  bool written = false;
   absl::Cleanup remove_tmp = [&] {
-    if (!committed) ::unlink(tmp.c_str());
+    if (!written) ::unlink(tmp.c_str());
   };
-
   RETURN_IF_ERROR(WriteAll(fd.get(), data, tmp));
   if (fchmod(fd.get(), mode) < 0) return ErrnoStatus(errno, "chmod ", tmp);
-  bool durable = durability == Durability::kDurable;
   if (durable && fsync(fd.get()) < 0) return ErrnoStatus(errno, "fsync ", tmp);
   if (::close(fd.release()) < 0) return ErrnoStatus(errno, "close ", tmp);
+  written = true;
+  return tmp;
+}
+
+}  // namespace
+
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
+                             mode_t mode, Durability durability) {
+  const bool durable = durability == Durability::kDurable;
+  ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data, mode, durable));
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
-    return ErrnoStatus(errno, "rename ", tmp, " to ", path);
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, "rename ", tmp, " to ", path);
   }
-  committed = true;
-  return durable ? SyncDir(dir) : absl::OkStatus();
+  return durable ? SyncDir(Dirname(path)) : absl::OkStatus();
+}
+
+AtomicFiles::~AtomicFiles() {
+  for (const Staged& s : staged_) ::unlink(s.tmp.c_str());
+}
+
+absl::Status AtomicFiles::Stage(const std::string& path, absl::string_view data,
+                                mode_t mode) {
+  ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data, mode, /*durable=*/true));
+  staged_.push_back({std::move(tmp), path});
+  return absl::OkStatus();
+}
+
+absl::Status AtomicFiles::Commit() {
+  std::vector<std::string> dirs;
+  while (!staged_.empty()) {
+    const Staged& s = staged_.front();
+    if (::rename(s.tmp.c_str(), s.path.c_str()) < 0) {
+      return ErrnoStatus(errno, "rename ", s.tmp, " to ", s.path);
+    }
+    std::string dir = Dirname(s.path);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+      dirs.push_back(std::move(dir));
+    }
+    staged_.erase(staged_.begin());
+  }
+  for (const std::string& dir : dirs) RETURN_IF_ERROR(SyncDir(dir));
+  return absl::OkStatus();
 }
 
 absl::Status MakeDirs(const std::string& path, mode_t mode) {

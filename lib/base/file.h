@@ -51,6 +51,38 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
                              mode_t mode = 0644,
                              Durability durability = Durability::kDurable);
 
+// WriteFileAtomic in two phases, for records that must appear only after
+// other work, and together: Stage writes and fsyncs each file to a temp
+// file next to it (the slow part, which can overlap that work), Commit
+// renames them into place in the order staged and fsyncs each directory
+// once. What is not committed is unlinked when this object goes.
+//
+//   AtomicFiles records;
+//   RETURN_IF_ERROR(records.Stage(dir + "/hostconfig.json", a, 0644));
+//   RETURN_IF_ERROR(records.Stage(dir + "/config.v2.json", b, 0600));
+//   ... the work the records describe ...
+//   RETURN_IF_ERROR(records.Commit());
+class AtomicFiles {
+ public:
+  AtomicFiles() = default;
+  AtomicFiles(const AtomicFiles&) = delete;
+  AtomicFiles& operator=(const AtomicFiles&) = delete;
+  ~AtomicFiles();
+
+  absl::Status Stage(const std::string& path, absl::string_view data,
+                     mode_t mode = 0644);
+  // Renames every staged file; on an error, the ones before it stay
+  // renamed and the rest are unlinked.
+  absl::Status Commit();
+
+ private:
+  struct Staged {
+    std::string tmp;
+    std::string path;
+  };
+  std::vector<Staged> staged_;
+};
+
 // mkdir -p with `mode` for the directories it creates. OK if `path` is already
 // a directory; FailedPrecondition if it (or a parent) exists but is not one.
 absl::Status MakeDirs(const std::string& path, mode_t mode = 0755);

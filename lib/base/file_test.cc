@@ -66,6 +66,47 @@ TEST_F(FileTest, WriteAtomicFailureLeavesOldFileAndNoTemp) {
   EXPECT_EQ(names, (std::vector<std::string>{"rec", "sub"}));
 }
 
+TEST_F(FileTest, AtomicFilesAppearOnlyAtCommit) {
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/b", "old b").ok());
+  AtomicFiles files;
+  ASSERT_TRUE(files.Stage(dir_ + "/a", "new a", 0600).ok());
+  ASSERT_TRUE(files.Stage(dir_ + "/b", "new b", 0640).ok());
+  // Staged: two hidden temp files, the old content still in place.
+  std::vector<std::string> names = List();
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_EQ(std::count_if(names.begin(), names.end(),
+                          [](const std::string& n) { return n[0] == '.'; }),
+            2);
+  EXPECT_EQ(*ReadFile(dir_ + "/b"), "old b");
+  EXPECT_FALSE(ReadFile(dir_ + "/a").ok());
+
+  ASSERT_TRUE(files.Commit().ok());
+  EXPECT_EQ(*ReadFile(dir_ + "/a"), "new a");
+  EXPECT_EQ(*ReadFile(dir_ + "/b"), "new b");
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/b").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  names = List();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(FileTest, AtomicFilesNotCommittedLeaveNothing) {
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/b", "old b").ok());
+  {
+    AtomicFiles files;
+    ASSERT_TRUE(files.Stage(dir_ + "/a", "new a").ok());
+    ASSERT_TRUE(files.Stage(dir_ + "/b", "new b").ok());
+  }
+  EXPECT_EQ(List(), std::vector<std::string>{"b"});
+  EXPECT_EQ(*ReadFile(dir_ + "/b"), "old b");
+  // Staging in a missing directory fails and stages nothing.
+  AtomicFiles files;
+  EXPECT_TRUE(absl::IsNotFound(files.Stage(dir_ + "/nope/a", "x")));
+  EXPECT_TRUE(files.Commit().ok());
+  EXPECT_EQ(List(), std::vector<std::string>{"b"});
+}
+
 TEST_F(FileTest, WriteAtomicInMissingDirIsNotFound) {
   absl::Status s = WriteFileAtomic(dir_ + "/nope/rec", "x");
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;

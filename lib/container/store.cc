@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -191,13 +194,6 @@ absl::StatusOr<Container> Store::Create(CreateRequest request) {
           ? std::move(request.mount_points)
           : std::make_optional<std::map<std::string, MountPoint>>();
 
-  absl::StatusOr<RwLayer> layer = CreateRwLayer(root_, c.id, image.top_layer);
-  if (absl::IsNotFound(layer.status())) {
-    return absl::NotFoundError(absl::StrCat("image ", request.image_id.str(),
-                                            ": ", layer.status().message()));
-  }
-  RETURN_IF_ERROR(layer.status());
-
   RETURN_IF_ERROR(base::MakeDirs(store::ContainersDir(root_), 0710));
   const std::string dir = ContainerDir(root_, c.id);
   if (mkdir(dir.c_str(), 0710) < 0)
@@ -208,6 +204,35 @@ absl::StatusOr<Container> Store::Create(CreateRequest request) {
   if (mkdir(checkpoints.c_str(), 0700) < 0) {
     return base::ErrnoStatus(errno, "mkdir ", checkpoints);
   }
+
+  // The records are written and fsynced on a thread while this one makes
+  // the layers (two fsyncs, the slowest part of a create, overlap the
+  // mkdirs); they are renamed into place once the layers exist.
+  base::AtomicFiles records;
+  absl::Status staged;
+  {
+    std::thread stager;
+    auto stage = [&] {
+      staged = records.Stage(HostConfigPath(root_, c.id),
+                             SerializeHostConfig(c.host_config), 0644);
+      if (staged.ok()) {
+        staged = records.Stage(ConfigPath(root_, c.id), SerializeConfigV2(c), 0600);
+      }
+    };
+    try {
+      stager = std::thread(stage);
+    } catch (const std::system_error&) {
+      stage();  // No thread (a pids limit): in turn, then.
+    }
+    absl::StatusOr<RwLayer> layer = CreateRwLayer(root_, c.id, image.top_layer);
+    if (stager.joinable()) stager.join();
+    if (absl::IsNotFound(layer.status())) {
+      return absl::NotFoundError(absl::StrCat("image ", request.image_id.str(),
+                                              ": ", layer.status().message()));
+    }
+    RETURN_IF_ERROR(layer.status());
+  }
+  RETURN_IF_ERROR(staged);
   // Not for --rm: a syncfs waits for everything the filesystem has
   // pending, 1-10 ms on a busy disk, and a --rm container's layer files are
   // throwaway (its overlay is volatile too). After a crash that loses the
@@ -215,7 +240,7 @@ absl::StatusOr<Container> Store::Create(CreateRequest request) {
   // `rm` removes it.
   if (!c.host_config.auto_remove) RETURN_IF_ERROR(SyncStore(root_));
   // config.v2.json last: now it exists.
-  RETURN_IF_ERROR(WriteRecords(c, /*first_write=*/true));
+  RETURN_IF_ERROR(records.Commit());
   std::move(undo).Cancel();
   std::move(forget_lock).Cancel();
   return c;
