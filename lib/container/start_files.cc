@@ -5,6 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -15,50 +20,174 @@
 #include "lib/base/status_macros.h"
 #include "lib/container/layout.h"
 #include "lib/digest/digest.h"
-#include "re2/re2.h"
 
 namespace mydocker::container {
 namespace {
 
-// libnetwork's resolvconf patterns, verbatim: RE2 is Go's regexp. Latin-1,
-// so that a stray byte in the host's file cannot make a pattern fail.
-const RE2* Compile(const char* pattern) {
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  return new RE2(pattern, options);
+// libnetwork's resolvconf patterns (Go regexps), matched by hand: compiling
+// them with RE2 cost every start about 0.4 ms. start_files_test checks these
+// against the patterns themselves:
+//   IPV4_BLOCK   (25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)
+//   IPV4_ADDRESS (IPV4_BLOCK\.){3}IPV4_BLOCK
+//   IPV6_ADDRESS ([0-9A-Fa-f]{0,4}:){2,7}([0-9A-Fa-f]{0,4})(%\w+)?
+//   IP_LOCALHOST ((127\.([0-9]{1,3}\.){2}[0-9]{1,3})|(::1)$)
+//   localhost    (?m)^nameserver\s+IP_LOCALHOST\s*\n*
+//   ipv6         (?m)^nameserver\s+IPV6_ADDRESS\s*\n*
+//   nameserver   ^\s*nameserver\s*((IPV4_ADDRESS)|(IPV6_ADDRESS))\s*$
+//   search       ^\s*search\s*(([^\s]+\s*)*)$
+//   options      ^\s*options\s*(([^\s]+\s*)*)$
+// Bytes, not UTF-8, as Go's regexps on a file's bytes: \s is [\t\n\f\r ].
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsHex(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool IsWord(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         c == '_';
 }
 
-#define IPV4_BLOCK "(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)"
-#define IPV4_ADDRESS "(" IPV4_BLOCK "\\.){3}" IPV4_BLOCK
-#define IPV6_ADDRESS "([0-9A-Fa-f]{0,4}:){2,7}([0-9A-Fa-f]{0,4})(%\\w+)?"
-#define IP_LOCALHOST "((127\\.([0-9]{1,3}\\.){2}[0-9]{1,3})|(::1)$)"
-
-const RE2& LocalhostNs() {
-  static const RE2& re =
-      *Compile("(?m)^nameserver\\s+" IP_LOCALHOST "\\s*\\n*");
-  return re;
-}
-const RE2& Ipv6Ns() {
-  static const RE2& re =
-      *Compile("(?m)^nameserver\\s+" IPV6_ADDRESS "\\s*\\n*");
-  return re;
-}
-const RE2& Ns() {
-  static const RE2& re = *Compile("^\\s*nameserver\\s*((" IPV4_ADDRESS
-                                  ")|(" IPV6_ADDRESS "))\\s*$");
-  return re;
-}
-const RE2& Search() {
-  static const RE2& re = *Compile("^\\s*search\\s*(([^\\s]+\\s*)*)$");
-  return re;
-}
-const RE2& Options() {
-  static const RE2& re = *Compile("^\\s*options\\s*(([^\\s]+\\s*)*)$");
-  return re;
+// Where the run of chars `in` starting at `i` (at most `max` of them) ends.
+template <typename Pred>
+size_t Skip(absl::string_view s, size_t i, Pred in, size_t max = SIZE_MAX) {
+  size_t n = 0;
+  while (i < s.size() && n < max && in(s[i])) ++i, ++n;
+  return i;
 }
 
-re2::StringPiece Piece(absl::string_view s) {
-  return re2::StringPiece(s.data(), s.size());
+// IPV4_BLOCK, all of `b`.
+bool IsIpv4Block(absl::string_view b) {
+  if (b.empty() || b.size() > 3) return false;
+  for (char c : b) {
+    if (!IsDigit(c)) return false;
+  }
+  if (b.size() < 3 || b[0] <= '1') return true;
+  return b[0] == '2' && (b[1] <= '4' || (b[1] == '5' && b[2] <= '5'));
+}
+
+// IPV4_ADDRESS, all of `s`.
+bool IsIpv4(absl::string_view s) {
+  std::vector<absl::string_view> blocks = absl::StrSplit(s, '.');
+  if (blocks.size() != 4) return false;
+  for (absl::string_view b : blocks) {
+    if (!IsIpv4Block(b)) return false;
+  }
+  return true;
+}
+
+// IPV6_ADDRESS, all of `s`.
+bool IsIpv6(absl::string_view s) {
+  if (size_t pct = s.find('%'); pct != absl::string_view::npos) {
+    absl::string_view zone = s.substr(pct + 1);
+    if (zone.empty() || Skip(zone, 0, IsWord) != zone.size()) return false;
+    s = s.substr(0, pct);
+  }
+  std::vector<absl::string_view> groups = absl::StrSplit(s, ':');
+  if (groups.size() < 3 || groups.size() > 8) return false;
+  for (absl::string_view g : groups) {
+    if (g.size() > 4 || Skip(g, 0, IsHex) != g.size()) return false;
+  }
+  return true;
+}
+
+// After "nameserver\s+" at line start `i`: where the whitespace ends, or
+// npos.
+size_t AfterNameserver(absl::string_view s, size_t i) {
+  constexpr absl::string_view kWord = "nameserver";
+  if (s.substr(i, kWord.size()) != kWord) return absl::string_view::npos;
+  i += kWord.size();
+  size_t j = Skip(s, i, IsSpace);
+  return j == i ? absl::string_view::npos : j;
+}
+
+// The end of the localhost pattern's match at line start `i`, or npos.
+size_t LocalhostNsAt(absl::string_view s, size_t i) {
+  size_t j = AfterNameserver(s, i);
+  if (j == absl::string_view::npos) return j;
+  size_t end = absl::string_view::npos;
+  if (s.substr(j, 4) == "127.") {
+    size_t k = j + 4;
+    for (int group = 0; group < 3 && k != absl::string_view::npos; ++group) {
+      size_t d = Skip(s, k, IsDigit, 3);
+      if (d == k) {
+        k = absl::string_view::npos;
+      } else if (group < 2) {
+        k = d < s.size() && s[d] == '.' ? d + 1 : absl::string_view::npos;
+      } else {
+        k = d;
+      }
+    }
+    end = k;
+  }
+  if (end == absl::string_view::npos && s.substr(j, 3) == "::1" &&
+      (j + 3 == s.size() || s[j + 3] == '\n')) {
+    end = j + 3;
+  }
+  return end == absl::string_view::npos ? end : Skip(s, end, IsSpace);
+}
+
+// The end of the ipv6 pattern's match at line start `i`, or npos.
+size_t Ipv6NsAt(absl::string_view s, size_t i) {
+  size_t j = AfterNameserver(s, i);
+  if (j == absl::string_view::npos) return j;
+  int groups = 0;
+  while (groups < 7) {
+    size_t h = Skip(s, j, IsHex, 4);
+    if (h >= s.size() || s[h] != ':') break;
+    j = h + 1;
+    ++groups;
+  }
+  if (groups < 2) return absl::string_view::npos;
+  j = Skip(s, j, IsHex, 4);
+  if (j + 1 < s.size() && s[j] == '%' && IsWord(s[j + 1])) {
+    j = Skip(s, j + 1, IsWord);
+  }
+  return Skip(s, j, IsSpace);
+}
+
+// GlobalReplace(s, pattern, "") for a pattern anchored at line starts
+// ((?m)^...) whose match at line start i ends at match_at(s, i) (npos: no
+// match there).
+std::string RemoveMatches(absl::string_view s,
+                          size_t (*match_at)(absl::string_view, size_t)) {
+  std::string out;
+  size_t kept = 0;  // s[kept, i) is still to be copied.
+  size_t i = 0;
+  while (true) {
+    if (i == 0 || s[i - 1] == '\n') {
+      if (size_t end = match_at(s, i); end != absl::string_view::npos) {
+        absl::StrAppend(&out, s.substr(kept, i - kept));
+        kept = i = end;
+        continue;
+      }
+    }
+    size_t nl = s.find('\n', i);
+    if (nl == absl::string_view::npos) break;
+    i = nl + 1;
+  }
+  absl::StrAppend(&out, s.substr(kept));
+  return out;
+}
+
+// What follows "^\s*<word>" in `line`, or nullopt.
+std::optional<absl::string_view> AfterKeyword(absl::string_view line,
+                                              absl::string_view word) {
+  line.remove_prefix(Skip(line, 0, IsSpace));
+  if (!absl::ConsumePrefix(&line, word)) return std::nullopt;
+  return line;
+}
+
+// The address of a nameserver line, or nullopt.
+std::optional<std::string> NameserverOf(absl::string_view line) {
+  std::optional<absl::string_view> rest = AfterKeyword(line, "nameserver");
+  if (!rest) return std::nullopt;
+  rest->remove_prefix(Skip(*rest, 0, IsSpace));
+  while (!rest->empty() && IsSpace(rest->back())) rest->remove_suffix(1);
+  if (!IsIpv4(*rest) && !IsIpv6(*rest)) return std::nullopt;
+  return std::string(*rest);
 }
 
 // resolvconf's getLines: split at "\n", each cut at its first "#".
@@ -70,13 +199,14 @@ std::vector<std::string> Lines(absl::string_view conf) {
   return out;
 }
 
-// The fields of the last line `re` matches (GetSearchDomains, GetOptions).
-std::vector<std::string> LastFields(absl::string_view conf, const RE2& re) {
+// The fields of the last line that starts with `keyword` (GetSearchDomains,
+// GetOptions).
+std::vector<std::string> LastFields(absl::string_view conf,
+                                    absl::string_view keyword) {
   std::vector<std::string> out;
   for (const std::string& line : Lines(conf)) {
-    std::string rest;
-    if (RE2::FullMatch(Piece(line), re, &rest)) {
-      out = absl::StrSplit(rest, absl::ByAnyChar(" \t\r\n\f\v"),
+    if (std::optional<absl::string_view> rest = AfterKeyword(line, keyword)) {
+      out = absl::StrSplit(*rest, absl::ByAnyChar(" \t\r\n\f\v"),
                            absl::SkipEmpty());
     }
   }
@@ -148,9 +278,8 @@ absl::StatusOr<std::string> BuildHostsFile(
 }
 
 std::string FilterResolvConf(absl::string_view host, bool ipv6) {
-  std::string out(host);
-  RE2::GlobalReplace(&out, LocalhostNs(), "");
-  if (!ipv6) RE2::GlobalReplace(&out, Ipv6Ns(), "");
+  std::string out = RemoveMatches(host, LocalhostNsAt);
+  if (!ipv6) out = RemoveMatches(out, Ipv6NsAt);
   if (ResolvNameservers(out).empty()) {
     out += "\nnameserver 8.8.8.8\nnameserver 8.8.4.4";
     if (ipv6) {
@@ -171,9 +300,9 @@ std::string BuildResolvConf(absl::string_view host,
                             const std::vector<std::string>& options) {
   std::vector<std::string> ns = dns.empty() ? ResolvNameservers(host) : dns;
   std::vector<std::string> s =
-      search.empty() ? LastFields(host, Search()) : search;
+      search.empty() ? LastFields(host, "search") : search;
   std::vector<std::string> o =
-      options.empty() ? LastFields(host, Options()) : options;
+      options.empty() ? LastFields(host, "options") : options;
   std::string out;
   if (!s.empty()) {
     std::string joined = absl::StrJoin(s, " ");
@@ -194,8 +323,9 @@ std::string BuildResolvConf(absl::string_view host,
 std::vector<std::string> ResolvNameservers(absl::string_view conf) {
   std::vector<std::string> out;
   for (const std::string& line : Lines(conf)) {
-    std::string ns;
-    if (RE2::FullMatch(Piece(line), Ns(), &ns)) out.push_back(ns);
+    if (std::optional<std::string> ns = NameserverOf(line)) {
+      out.push_back(*std::move(ns));
+    }
   }
   return out;
 }

@@ -2,12 +2,19 @@
 
 #include <sys/stat.h>
 
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/base/file.h"
 #include "lib/container/layout.h"
 #include "lib/container/testing.h"
+#include "re2/re2.h"
 
 namespace mydocker::container {
 namespace {
@@ -179,6 +186,143 @@ TEST_F(WriteStartFilesTest, OtherLogDriverAndContainerNetwork) {
   c_.host_config.network_mode = "container:abc";
   EXPECT_EQ(WriteStartFiles(root_, c_, options_).code(),
             absl::StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace mydocker::container
+
+namespace mydocker::container {
+namespace {
+
+// libnetwork's patterns, run by RE2 (Go's regexp semantics), against which
+// the hand-written matchers are checked.
+#define IPV4_BLOCK "(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)"
+#define IPV4_ADDRESS "(" IPV4_BLOCK "\\.){3}" IPV4_BLOCK
+#define IPV6_ADDRESS "([0-9A-Fa-f]{0,4}:){2,7}([0-9A-Fa-f]{0,4})(%\\w+)?"
+#define IP_LOCALHOST "((127\\.([0-9]{1,3}\\.){2}[0-9]{1,3})|(::1)$)"
+
+class Reference {
+ public:
+  Reference()
+      : localhost_("(?m)^nameserver\\s+" IP_LOCALHOST "\\s*\\n*", Latin1()),
+        ipv6_("(?m)^nameserver\\s+" IPV6_ADDRESS "\\s*\\n*", Latin1()),
+        ns_("^\\s*nameserver\\s*((" IPV4_ADDRESS ")|(" IPV6_ADDRESS "))\\s*$",
+            Latin1()),
+        search_("^\\s*search\\s*(([^\\s]+\\s*)*)$", Latin1()),
+        options_("^\\s*options\\s*(([^\\s]+\\s*)*)$", Latin1()) {}
+
+  std::string Filter(absl::string_view host, bool ipv6) const {
+    std::string out(host);
+    RE2::GlobalReplace(&out, localhost_, "");
+    if (!ipv6) RE2::GlobalReplace(&out, ipv6_, "");
+    if (Nameservers(out).empty()) {
+      out += "\nnameserver 8.8.8.8\nnameserver 8.8.4.4";
+      if (ipv6) {
+        out += "\nnameserver 2001:4860:4860::8888\nnameserver 2001:4860:4860::8844";
+      }
+    }
+    return out;
+  }
+  Strings Nameservers(absl::string_view conf) const {
+    Strings out;
+    for (const std::string& line : Lines(conf)) {
+      std::string ns;
+      if (RE2::FullMatch(line, ns_, &ns)) out.push_back(ns);
+    }
+    return out;
+  }
+  Strings Search(absl::string_view conf) const { return Last(conf, search_); }
+  Strings Options(absl::string_view conf) const { return Last(conf, options_); }
+
+ private:
+  static RE2::Options Latin1() {
+    RE2::Options o;
+    o.set_encoding(RE2::Options::EncodingLatin1);
+    return o;
+  }
+  static Strings Lines(absl::string_view conf) {
+    Strings out;
+    for (absl::string_view line : absl::StrSplit(conf, '\n')) {
+      out.emplace_back(line.substr(0, line.find('#')));
+    }
+    return out;
+  }
+  static Strings Last(absl::string_view conf, const RE2& re) {
+    Strings out;
+    for (const std::string& line : Lines(conf)) {
+      std::string rest;
+      if (RE2::FullMatch(line, re, &rest)) {
+        out = absl::StrSplit(rest, absl::ByAnyChar(" \t\r\n\f\v"), absl::SkipEmpty());
+      }
+    }
+    return out;
+  }
+
+  RE2 localhost_, ipv6_, ns_, search_, options_;
+};
+
+// What the hand-written matchers give for `conf`, and what the patterns give.
+void ExpectSameAsPatterns(const Reference& ref, const std::string& conf) {
+  SCOPED_TRACE(absl::CHexEscape(conf));
+  EXPECT_EQ(FilterResolvConf(conf, true), ref.Filter(conf, true));
+  EXPECT_EQ(FilterResolvConf(conf, false), ref.Filter(conf, false));
+  EXPECT_EQ(ResolvNameservers(conf), ref.Nameservers(conf));
+  // Search and options come out of BuildResolvConf (with no --dns, it also
+  // lists the host's nameservers, checked above).
+  std::string built = BuildResolvConf(conf, {"1.1.1.1"}, {}, {});
+  std::string want;
+  Strings s = ref.Search(conf), o = ref.Options(conf);
+  if (!s.empty() && absl::StripAsciiWhitespace(absl::StrJoin(s, " ")) != ".") {
+    absl::StrAppend(&want, "search ", absl::StrJoin(s, " "), "\n");
+  }
+  absl::StrAppend(&want, "nameserver 1.1.1.1\n");
+  if (!o.empty()) absl::StrAppend(&want, "options ", absl::StrJoin(o, " "), "\n");
+  EXPECT_EQ(built, want);
+}
+
+TEST(ResolvConfTest, MatchersAgreeWithLibnetworksPatternsOnEdgeCases) {
+  Reference ref;
+  const Strings lines = {
+      "nameserver 127.0.0.1", "nameserver 127.0.0.53", "nameserver 127.1.2.3x",
+      "nameserver 127.0.0.1234", "nameserver 127.1234.0.1", "nameserver 127.0.0",
+      "nameserver 127..0.1", "nameserver\t127.0.0.1\t", "nameserver127.0.0.1",
+      " nameserver 127.0.0.1", "nameserver ::1", "nameserver ::1 ", "nameserver ::12",
+      "nameserver  ::1", "nameserver \n127.0.0.1", "nameserver ", "nameserver",
+      "nameserver 10.0.0.1", "nameserver 255.255.255.255", "nameserver 256.1.1.1",
+      "nameserver 01.02.003.199", "nameserver 1.2.3", "nameserver 1.2.3.4.5",
+      "nameserver 1.2.3.4 5.6.7.8", "nameserver1.2.3.4", "  nameserver 8.8.8.8  ",
+      "nameserver 2001:db8::1", "nameserver fe80::1%eth0", "nameserver fe80::1%",
+      "nameserver fe80::1%-x", "nameserver ::", "nameserver 1:2", "nameserver 1:2:3:4:5:6:7:8",
+      "nameserver 1:2:3:4:5:6:7:8:9", "nameserver 12345::1", "nameserver g::1",
+      "nameserver 2001:db8::1 # x", "nameserver\r", "nameserver 1.2.3.4\r",
+      "nameserver 1.2.3.4\v", "nameserver \xff::1", "search a b  c", "search",
+      "searchx y", " search .", "search\ta\fb", "options ndots:5 rotate",
+      "options", "optionsfoo", "# nameserver 1.2.3.4", "domain x", "",
+      "nameserver 2001:4860:4860::8888", "nameserver 127.0.0.1\n\n\n",
+  };
+  for (const std::string& a : lines) {
+    ExpectSameAsPatterns(ref, a);
+    ExpectSameAsPatterns(ref, a + "\n");
+    for (const std::string& b : lines) ExpectSameAsPatterns(ref, a + "\n" + b);
+  }
+}
+
+TEST(ResolvConfTest, MatchersAgreeWithLibnetworksPatternsOnRandomFiles) {
+  Reference ref;
+  // Pieces that make the patterns' cases likely, and bytes that break them.
+  const Strings pieces = {"nameserver", "search", "options", " ", "  ", "\t",
+                          "\n", "\n", "\r", "\f", "\v", "#", "127.", "0", "1",
+                          "9", "25", "256", ".", ":", "::", "::1", "f", "A",
+                          "g", "%", "eth0", "_", "\xff", "ab12"};
+  std::mt19937 rng(20261130);
+  std::uniform_int_distribution<size_t> piece(0, pieces.size() - 1);
+  std::uniform_int_distribution<int> length(0, 14);
+  for (int i = 0; i < 40000; ++i) {
+    std::string conf;
+    for (int n = length(rng); n > 0; --n) conf += pieces[piece(rng)];
+    ExpectSameAsPatterns(ref, conf);
+    if (HasFailure()) return;
+  }
 }
 
 }  // namespace
