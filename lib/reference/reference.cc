@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "lib/base/status_macros.h"
-#include "re2/re2.h"
+#include "lib/reference/grammar.h"
 
 namespace mydocker::reference {
 namespace {
@@ -22,57 +22,6 @@ constexpr absl::string_view kOfficialPrefix = "library/";
 constexpr absl::string_view kLocalhost = "localhost";
 // How much of a (possibly hostile, possibly huge) input an error echoes.
 constexpr size_t kMaxEcho = 100;
-
-re2::StringPiece Piece(absl::string_view s) {
-  return re2::StringPiece(s.data(), s.size());
-}
-
-// Compiles `pattern` once for the life of the process. Latin-1 makes RE2
-// see bytes: every pattern here is ASCII, so any byte >= 0x80 (UTF-8 or
-// not) simply fails to match instead of being decoded.
-const RE2* Compile(const char* pattern) {
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  return new RE2(pattern, options);
-}
-
-// One element of a repository path: lower-case alphanumerics, joined by one
-// '.', one or two '_', or any number of '-'.
-const RE2& PathComponentRe() {
-  static const RE2& re = *Compile("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
-  return re;
-}
-
-// Registry host and optional port: DNS-like labels (upper case allowed, as
-// in Docker), which also covers dotted IPv4, or an IPv6 address in brackets.
-const RE2& DomainRe() {
-  static const RE2& re = *Compile(
-      "(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-      "(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
-      "|\\[[a-fA-F0-9:]+\\])"
-      "(?::[0-9]+)?");
-  return re;
-}
-
-const RE2& TagRe() {
-  static const RE2& re = *Compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-  return re;
-}
-
-// Any digest Docker's grammar accepts, whatever the algorithm. Matching it
-// first lets a well-formed sha512 digest get "unsupported algorithm" rather
-// than a vaguer "invalid digest".
-const RE2& DigestShapeRe() {
-  static const RE2& re = *Compile(
-      "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}");
-  return re;
-}
-
-// An image ID without its "sha256:" prefix.
-const RE2& IdentifierRe() {
-  static const RE2& re = *Compile("[a-f0-9]{64}");
-  return re;
-}
 
 // `s` in double quotes, C-escaped so the message stays one printable line,
 // and cut after kMaxEcho bytes.
@@ -96,10 +45,9 @@ absl::Status CheckPath(absl::string_view input, absl::string_view path) {
                      "repository name has an empty path element (leading, "
                      "trailing or doubled '/')");
     }
-    if (RE2::FullMatch(Piece(component), PathComponentRe())) continue;
+    if (internal::IsPathComponent(component)) continue;
     // Docker's own test: would it parse once lower-cased?
-    if (RE2::FullMatch(Piece(absl::AsciiStrToLower(component)),
-                       PathComponentRe())) {
+    if (internal::IsPathComponent(absl::AsciiStrToLower(component))) {
       return Invalid(input, "repository name must be lowercase");
     }
     return Invalid(
@@ -118,7 +66,7 @@ absl::Status CheckTag(absl::string_view input, absl::string_view tag) {
                    absl::StrCat("tag is ", tag.size(), " bytes long; at most ",
                                 kMaxTagLength, " are allowed"));
   }
-  if (!RE2::FullMatch(Piece(tag), TagRe())) {
+  if (!internal::IsTag(tag)) {
     return Invalid(input,
                    absl::StrCat("invalid tag ", Quote(tag),
                                 ": want letters, digits, '_', '.' or '-', "
@@ -130,7 +78,10 @@ absl::Status CheckTag(absl::string_view input, absl::string_view tag) {
 absl::StatusOr<digest::Digest> ParseDigest(absl::string_view input,
                                            absl::string_view d) {
   if (d.empty()) return Invalid(input, "missing digest after '@'");
-  if (RE2::FullMatch(Piece(d), DigestShapeRe())) {
+  // Any digest Docker's grammar accepts, whatever the algorithm: matching it
+  // first lets a well-formed sha512 digest get "unsupported algorithm"
+  // rather than a vaguer "invalid digest".
+  if (internal::IsDigestShape(d)) {
     absl::string_view algorithm = d.substr(0, d.find(':'));
     if (algorithm != "sha256") {
       return Invalid(
@@ -151,7 +102,7 @@ absl::StatusOr<Reference> Parse(absl::string_view s, bool add_default_tag) {
   if (s.empty()) return Invalid(s, "empty reference");
   // Docker refuses these so that `docker run <image id>` can never be read
   // as a repository name instead.
-  if (RE2::FullMatch(Piece(s), IdentifierRe())) {
+  if (internal::IsIdentifier(s)) {
     return Invalid(s,
                    "invalid repository name: 64-byte hexadecimal strings are "
                    "reserved for image IDs");
@@ -189,7 +140,7 @@ absl::StatusOr<Reference> Parse(absl::string_view s, bool add_default_tag) {
       path = name.substr(slash + 1);
       if (first == kLegacyDefaultDomain) {
         first = kDefaultDomain;
-      } else if (!RE2::FullMatch(Piece(first), DomainRe())) {
+      } else if (!internal::IsDomain(first)) {
         return Invalid(s, absl::StrCat("invalid registry host ", Quote(first)));
       }
       ref.domain = std::string(first);
