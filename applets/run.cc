@@ -1,5 +1,6 @@
 // `run`, `create`, `start`, `stop`, `kill`, `wait` and the hidden `monitor`:
 // the container lifecycle over lib/engine.
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -56,13 +57,6 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
                   kExitUsage);
     return std::nullopt;
   }
-  // The container's network namespace is made meanwhile, on the other
-  // core: the kernel's half millisecond or more of work is off the start's
-  // path (the monitor would otherwise make it and wait for it).
-  const std::string& mode = req->host_config.network_mode;
-  if (early_netns != nullptr && mode != "host" && !absl::StartsWith(mode, "container:")) {
-    early_netns->StartBare();
-  }
   image::ImageService images(inv.root());
   absl::StatusOr<digest::Digest> image_id = images.Resolve(req->image);
   if (absl::IsNotFound(image_id.status()) && absl::StrContains(image_id.status().message(), "No such image")) {
@@ -88,6 +82,13 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
       !s.ok()) {
     rc = inv.Fail(s, kExitUsage);
     return std::nullopt;
+  }
+  // The container's network namespace is made meanwhile, on the other
+  // core: the kernel's half millisecond or more of work is off the start's
+  // path (the monitor would otherwise make it and wait for it).
+  const std::string& mode = req->host_config.network_mode;
+  if (early_netns != nullptr && mode != "host" && !absl::StartsWith(mode, "container:")) {
+    early_netns->StartBare();
   }
   if ((req->host_config.network_mode == "host" ||
        req->host_config.network_mode == "none") &&
@@ -293,6 +294,11 @@ int MonitorMain(Invocation& inv) {
   o.report_fd = static_cast<int>(report_fd);
   o.attach_fd = static_cast<int>(attach_fd);
   o.netns_fd = static_cast<int>(netns_fd);
+  // Inherited without FD_CLOEXEC (the spawn put them in place): nothing
+  // this process starts later may carry them.
+  for (int fd : {o.report_fd, o.attach_fd, o.netns_fd}) {
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
   std::pair<std::string, std::string> rc = absl::StrSplit(size, 'x');
   unsigned rows = 0, cols = 0;
   if (absl::SimpleAtoi(rc.first, &rows) && absl::SimpleAtoi(rc.second, &cols) &&

@@ -123,13 +123,13 @@ absl::Status Store::SaveStateLocked(const Container& c) {
                                0600, base::Durability::kAtomicOnly);
 }
 
-absl::Status Store::WriteRecords(const Container& c, bool first_write) const {
-  // A --rm container lives no longer than its monitor, so its later
-  // record updates need not survive a crash that loses the page cache:
-  // replacing an existing file is atomic either way. Its first write
-  // (Create) is durable all the same: a new file not flushed could be
-  // found empty after such a crash, a container nothing could list or rm.
-  const base::Durability d = c.host_config.auto_remove && !first_write
+absl::Status Store::WriteRecords(const Container& c) const {
+  // A --rm container lives no longer than its monitor, so its record
+  // updates need not survive a crash that loses the page cache: replacing
+  // an existing file is atomic either way. (Create's first write is
+  // durable all the same: a new file not flushed could be found empty
+  // after such a crash, a container nothing could list or rm.)
+  const base::Durability d = c.host_config.auto_remove
                                  ? base::Durability::kAtomicOnly
                                  : base::Durability::kDurable;
   RETURN_IF_ERROR(base::WriteFileAtomic(HostConfigPath(root_, c.id),

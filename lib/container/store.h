@@ -223,7 +223,7 @@ class Store {
   absl::Status CleanUp();
 
  private:
-  absl::Status WriteRecords(const Container& c, bool first_write = false) const;
+  absl::Status WriteRecords(const Container& c) const;
   absl::StatusOr<Container> LoadRecords(absl::string_view id,
                                         bool with_host_config) const;
   // The containers of List, refreshed; hostconfig.json only if asked for.

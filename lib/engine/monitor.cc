@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -87,8 +89,9 @@ bool HasNewNetworkNamespace(const spec::Spec& s) {
 // and each page the loop touches later maps its neighbours too (the
 // kernel's fault-around, 64 KiB): all counted in every monitor's RSS. So
 // the read-only file mappings (code and constant data: ours, libc's, the
-// loader's, libnftables') are unmapped from this process after the start,
-// and again whenever the loop has been idle for a second (MADV_DONTNEED:
+// loader's, libnftables') are unmapped from this process a second after
+// the start, and again whenever the loop has been idle for a second
+// (MADV_DONTNEED:
 // the page cache keeps them, shared, and what the loop needs faults back
 // in). An idle monitor's VmRSS is then 1.1 MB instead of 2.8 (1.4 with
 // published ports).
@@ -159,12 +162,12 @@ class CgroupMaker {
 
   // The cgroup at `path` with the limits `run` asks for.
   void Start(std::string path, spec::RunOptions run) {
+    path_ = std::move(path);
+    run_ = std::move(run);
     try {
-      thread_ = std::thread([this, path = std::move(path), run = std::move(run)] {
-        result_ = Make(path, run);
-      });
-    } catch (const std::system_error& e) {
-      result_ = base::ErrnoStatus(e.code().value(), "start a thread");
+      thread_ = std::thread([this] { result_ = Make(path_, run_); });
+    } catch (const std::system_error&) {
+      result_ = Make(path_, run_);  // No thread (a pids limit): here, then.
     }
   }
 
@@ -196,6 +199,8 @@ class CgroupMaker {
     if (thread_.joinable()) thread_.join();
   }
 
+  std::string path_;
+  spec::RunOptions run_;
   std::thread thread_;
   absl::StatusOr<Made> result_ = absl::FailedPreconditionError("no cgroup was asked for");
 };
@@ -209,10 +214,11 @@ struct Running {
   base::UniqueFd out, err;    // Without: the output pipes ...
   base::UniqueFd in;          // ... and stdin, if open.
   base::UniqueFd log_fd;
-  // The container's network namespace, if it has one of its own: held
-  // until `run` has its answer, so that the kernel's teardown of the
-  // namespace (a few ms of a kworker's time) does not compete with the
-  // exit's handling for the CPU.
+  // With a client attached, the container's network namespace, if it has
+  // one of its own: held until the exit is sent, so that the kernel's
+  // teardown of the namespace (a few ms of a kworker's time) does not
+  // compete with the exit's handling for the CPU. (Detached, the teardown
+  // starts with the container's exit, as `stop` and `rm -f` wait for it.)
   base::UniqueFd netns;
 };
 
@@ -243,6 +249,9 @@ class Monitor {
   }
   void HandleClientFrames(Running& r);
   void Output(Running& r, logger::Stream stream, absl::string_view data);
+  // What a monitor gives back once its container runs (its footprint is
+  // per container): the start's heap, the first time, and its text.
+  void Shrink();
 
   MonitorOptions o_;
   container::Store store_;
@@ -251,20 +260,11 @@ class Monitor {
   FrameReader client_in_;
   std::optional<logger::JsonLogWriter> log_;
   std::optional<int> wait_status_;
-  // What an idle monitor gives back (its footprint is per container).
-  void Shrink() {
-    if (!trimmed_) {
-      // The start's parsing and planning is done for good.
-      malloc_trim(0);
-      trimmed_ = true;
-    }
-    DropText(text_);
-    text_resident_ = false;
-  }
-
   TextRanges text_;            // DropText's.
   bool text_resident_ = true;  // Whether the loop ran since the last drop.
   bool trimmed_ = false;       // Whether Shrink has trimmed the heap.
+  // When the loop shrinks the first time, busy or not.
+  absl::Time first_shrink_ = absl::InfiniteFuture();
   int start_exit_code_ = 125;
 };
 
@@ -431,7 +431,8 @@ absl::StatusOr<Running> Monitor::Start() {
     return fail(process.status(), code);
   }
   r.process = std::move(*process);
-  r.netns = netns.Take();
+  // An attached `run` waits for the exit: see Running::netns.
+  if (client_) r.netns = netns.Take();
   if (console_socket) {
     absl::StatusOr<base::UniqueFd> master = runtime::ReceiveConsole(console_socket.get());
     if (!master.ok()) {
@@ -466,6 +467,16 @@ absl::StatusOr<Running> Monitor::Start() {
   r.c = std::move(c);
   r.cgroup = std::move(cg);
   return r;
+}
+
+void Monitor::Shrink() {
+  if (!trimmed_) {
+    // The start's parsing and planning is done for good.
+    malloc_trim(0);
+    trimmed_ = true;
+  }
+  DropText(text_);
+  text_resident_ = false;
 }
 
 void Monitor::ToClient(FrameType type, absl::string_view data) {
@@ -593,15 +604,26 @@ void Monitor::Loop(Running& r) {
         {client_.get(), static_cast<short>(POLLIN | (client_out_.empty() ? 0 : POLLOUT)), 0},
         {-1, 0, 0},
     };
-    int timeout = wait_status_ ? 100 : (text_resident_ ? kIdleDropMs : -1);
+    // The first shrink comes a second after the start, busy or not; then
+    // after each idle second.
+    int timeout = -1;
+    if (wait_status_) {
+      timeout = 100;
+    } else if (!trimmed_) {
+      timeout = static_cast<int>(std::max<int64_t>(
+          0, absl::ToInt64Milliseconds(first_shrink_ - absl::Now()) + 1));
+    } else if (text_resident_) {
+      timeout = kIdleDropMs;
+    }
     int n = poll(fds, 4, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (n == 0 && !wait_status_ && text_resident_) {
+    if (!wait_status_ &&
+        (trimmed_ ? n == 0 && text_resident_ : absl::Now() >= first_shrink_)) {
       Shrink();
-      continue;
+      if (n == 0) continue;
     }
     if (n > 0) text_resident_ = true;
     if (fds[0].revents & POLLIN) {
@@ -700,9 +722,9 @@ void Monitor::Finish(Running& r) {
     for (const std::string& v : anonymous_volumes) (void)RemoveVolume(o_.root, v);
   }
   ToClient(FrameType::kExit, EncodeU32(static_cast<uint32_t>(exit_status)));
+  r.netns.reset();
   FlushClient(/*block=*/true);
   DropClient();
-  r.netns.reset();
   if (removing) {
     (void)store_.FinishRemoval(o_.id);
     removing.reset();
@@ -740,9 +762,9 @@ int Monitor::Run() {
   WriteLine(o_.report_fd, absl::StrCat("ok ", r->process.pid, "\n"));
   close(o_.report_fd);
   if (r->log_fd) log_.emplace(r->log_fd.get());
-  // The start's heap and text are given back after the loop's first idle
-  // second (Shrink), not here: a short-lived container's exit would wait
-  // for that work, and a container that lives a second pays it once.
+  // The start's heap and text are given back a second from now (Shrink),
+  // not here: a short-lived container's exit would wait for that work.
+  first_shrink_ = absl::Now() + absl::Milliseconds(kIdleDropMs);
   Loop(*r);
   Finish(*r);
   return 0;
