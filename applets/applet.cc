@@ -75,13 +75,6 @@ static_assert(std::is_sorted(kApplets.begin(), kApplets.end(),
 
 absl::Span<const Applet> AllApplets() { return kApplets; }
 
-absl::StatusOr<bool> JsonListFormat(absl::string_view format) {
-  if (format.empty()) return false;
-  if (format == "json" || format == "{{json .}}") return true;
-  return absl::InvalidArgumentError(
-      "--format: only \"json\" (or \"{{json .}}\") is supported");
-}
-
 const Applet* FindApplet(absl::string_view name) {
   auto it = std::lower_bound(
       kApplets.begin(), kApplets.end(), name,

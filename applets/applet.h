@@ -140,10 +140,9 @@ int TagMain(Invocation& inv);
 int VersionMain(Invocation& inv);
 int WaitMain(Invocation& inv);
 
-// A listing applet's --format: true for "json" (or "{{json .}}", one JSON
-// object per line), false for none; InvalidArgument for anything else
-// (Go templates are not supported for listings).
-absl::StatusOr<bool> JsonListFormat(absl::string_view format);
+// The help text of a listing applet's --format (list_format.h).
+inline constexpr char kListFormatHelp[] =
+    "Pretty-print using a Go template ('table {{.ID}}\\t...'), or \"json\"";
 
 // Pulls `name` for a `run`/`create` that did not find it, with docker
 // run's messages and progress on stderr (applets/pull.cc).

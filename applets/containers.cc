@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "applets/applet.h"
+#include "applets/list_format.h"
 #include "applets/table.h"
 #include "lib/container/go_json.h"
 #include "lib/container/store.h"
@@ -27,12 +28,11 @@ int PsMain(Invocation& inv) {
   inv.flags().Bool("q,quiet", &quiet, "Only display container IDs");
   inv.flags().Bool("no-trunc", &no_trunc, "Don't truncate output");
   inv.flags().Int("n,last", &last, "Show n last created containers (includes all states)");
-  inv.flags().String("format", &format, "\"json\" for one JSON object per line");
+  inv.flags().String("format", &format, kListFormatHelp);
   std::optional<std::vector<std::string>> args = inv.Parse(0, 0);
   if (!args) return inv.exit_code();
-  absl::StatusOr<bool> json_format = JsonListFormat(format);
-  if (!json_format.ok()) return inv.Fail(json_format.status(), kExitUsage);
-  const bool json = *json_format;
+  absl::StatusOr<ListFormat> list_format = ListFormat::Parse(format);
+  if (!list_format.ok()) return inv.Fail(list_format.status(), kExitUsage);
   container::Store store(inv.root(), engine::RuntimeStoreOptions());
   absl::Time now = absl::Now();
   absl::StatusOr<std::vector<container::Summary>> rows = store.ListSummaries(now);
@@ -48,13 +48,14 @@ int PsMain(Invocation& inv) {
   auto id_text = [&](const std::string& id) {
     return no_trunc ? id : image::TruncateId(id);
   };
-  if (quiet) {
+  if (quiet && list_format->is_default()) {
     for (const container::Summary& s : shown) printf("%s\n", id_text(s.id).c_str());
     return 0;
   }
-  if (json) {
+  if (!list_format->is_default()) {
+    std::vector<nlohmann::ordered_json> out;
     for (const container::Summary& s : shown) {
-      nlohmann::ordered_json j = {
+      out.push_back({
           {"Command", container::FormatCommand(s.command, !no_trunc)},
           {"CreatedAt", absl::FormatTime("%Y-%m-%d %H:%M:%S %z %Z", s.created,
                                          absl::LocalTimeZone())},
@@ -76,9 +77,21 @@ int PsMain(Invocation& inv) {
           {"Size", ""},
           {"State", s.state},
           {"Status", s.status},
-      };
-      printf("%s\n", container::GoJson(j).c_str());
+      });
     }
+    // docker's column names for these fields.
+    static const auto* kHeaders = new nlohmann::ordered_json{
+        {"Command", "COMMAND"},  {"CreatedAt", "CREATED AT"},
+        {"ID", "CONTAINER ID"},  {"Image", "IMAGE"},
+        {"Labels", "LABELS"},    {"LocalVolumes", "LOCAL VOLUMES"},
+        {"Mounts", "MOUNTS"},    {"Names", "NAMES"},
+        {"Networks", "NETWORKS"}, {"Ports", "PORTS"},
+        {"RunningFor", "CREATED"}, {"Size", "SIZE"},
+        {"State", "STATE"},      {"Status", "STATUS"},
+    };
+    absl::StatusOr<std::string> text = list_format->Render(out, *kHeaders);
+    if (!text.ok()) return inv.Fail(text.status());
+    fputs(text->c_str(), stdout);
     return 0;
   }
   Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});

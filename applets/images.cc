@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "applets/applet.h"
+#include "applets/list_format.h"
 #include "lib/cli/go_template.h"
 #include "applets/table.h"
 #include "lib/container/go_json.h"
@@ -27,12 +28,11 @@ int ImagesMain(Invocation& inv) {
   inv.flags().Bool("q,quiet", &quiet, "Only show image IDs");
   inv.flags().Bool("digests", &digests, "Show digests");
   inv.flags().Bool("no-trunc", &no_trunc, "Don't truncate output");
-  inv.flags().String("format", &format, "\"json\" for one JSON object per line");
+  inv.flags().String("format", &format, kListFormatHelp);
   std::optional<std::vector<std::string>> args = inv.Parse(0, 1);
   if (!args) return inv.exit_code();
-  absl::StatusOr<bool> json_format = JsonListFormat(format);
-  if (!json_format.ok()) return inv.Fail(json_format.status(), kExitUsage);
-  const bool json = *json_format;
+  absl::StatusOr<ListFormat> list_format = ListFormat::Parse(format);
+  if (!list_format.ok()) return inv.Fail(list_format.status(), kExitUsage);
   image::ListOptions options;
   options.all = all;
   options.digests = digests;
@@ -45,13 +45,14 @@ int ImagesMain(Invocation& inv) {
   auto id_text = [&](const digest::Digest& id) {
     return no_trunc ? id.str() : image::ShortId(id);
   };
-  if (quiet) {
+  if (quiet && list_format->is_default()) {
     for (const image::ImageSummary& r : *rows) printf("%s\n", id_text(r.id).c_str());
     return 0;
   }
-  if (json) {
+  if (!list_format->is_default()) {
+    std::vector<nlohmann::ordered_json> out;
     for (const image::ImageSummary& r : *rows) {
-      nlohmann::ordered_json j = {
+      out.push_back({
           {"Containers", "N/A"},
           {"CreatedAt", absl::FormatTime("%Y-%m-%d %H:%M:%S %z %Z", r.created,
                                          absl::LocalTimeZone())},
@@ -64,9 +65,20 @@ int ImagesMain(Invocation& inv) {
           {"Tag", r.tag},
           {"UniqueSize", "N/A"},
           {"VirtualSize", image::HumanSizeWithPrecision(static_cast<double>(r.size), 4)},
-      };
-      printf("%s\n", container::GoJson(j).c_str());
+      });
     }
+    // docker's column names for these fields.
+    static const auto* kHeaders = new nlohmann::ordered_json{
+        {"Containers", "CONTAINERS"}, {"CreatedAt", "CREATED AT"},
+        {"CreatedSince", "CREATED"},  {"Digest", "DIGEST"},
+        {"ID", "IMAGE ID"},           {"Repository", "REPOSITORY"},
+        {"SharedSize", "SHARED SIZE"}, {"Size", "SIZE"},
+        {"Tag", "TAG"},               {"UniqueSize", "UNIQUE SIZE"},
+        {"VirtualSize", "VIRTUAL SIZE"},
+    };
+    absl::StatusOr<std::string> text = list_format->Render(out, *kHeaders);
+    if (!text.ok()) return inv.Fail(text.status());
+    fputs(text->c_str(), stdout);
     return 0;
   }
   std::vector<std::string> header = {"REPOSITORY", "TAG"};

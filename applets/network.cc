@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "applets/applet.h"
+#include "applets/list_format.h"
 #include "lib/cli/go_template.h"
 #include "applets/table.h"
 #include "lib/container/store.h"
@@ -81,27 +82,27 @@ int ListCmd(Invocation& inv) {
   std::string format;
   inv.flags().Bool("q,quiet", &quiet, "Only display network IDs");
   inv.flags().Bool("no-trunc", &no_trunc, "Do not truncate the output");
-  inv.flags().String("format", &format, "\"json\" for one JSON object per line");
+  inv.flags().String("format", &format, kListFormatHelp);
   std::optional<std::vector<std::string>> args = inv.Parse(0, 0);
   if (!args) return inv.exit_code();
-  absl::StatusOr<bool> json_format = JsonListFormat(format);
-  if (!json_format.ok()) return inv.Fail(json_format.status(), kExitUsage);
-  const bool json = *json_format;
+  absl::StatusOr<ListFormat> list_format = ListFormat::Parse(format);
+  if (!list_format.ok()) return inv.Fail(list_format.status(), kExitUsage);
   NetworkStore store(inv.root(), network::RealHost());
   absl::StatusOr<std::vector<Network>> nets = store.List();
   if (!nets.ok()) return inv.Fail(nets.status());
   auto id = [&](const Network& n) { return no_trunc ? n.id : n.id.substr(0, 12); };
-  if (quiet) {
+  if (quiet && list_format->is_default()) {
     for (const Network& n : *nets) printf("%s\n", id(n).c_str());
     return 0;
   }
-  if (json) {
+  if (!list_format->is_default()) {
+    std::vector<nlohmann::ordered_json> out;
     for (const Network& n : *nets) {
       std::string labels;
       for (const auto& [k, v] : n.labels) {
         absl::StrAppend(&labels, labels.empty() ? "" : ",", k, "=", v);
       }
-      nlohmann::ordered_json j = {
+      out.push_back({
           {"CreatedAt", absl::FormatTime("%Y-%m-%d %H:%M:%E*S %z %Z", n.created,
                                          absl::LocalTimeZone())},
           {"Driver", n.driver},
@@ -111,9 +112,17 @@ int ListCmd(Invocation& inv) {
           {"Labels", labels},
           {"Name", n.name},
           {"Scope", n.scope},
-      };
-      printf("%s\n", j.dump().c_str());
+      });
     }
+    // docker's column names for these fields.
+    static const auto* kHeaders = new nlohmann::ordered_json{
+        {"CreatedAt", "CREATED AT"}, {"Driver", "DRIVER"}, {"ID", "NETWORK ID"},
+        {"IPv6", "IPV6"},            {"Internal", "INTERNAL"}, {"Labels", "LABELS"},
+        {"Name", "NAME"},            {"Scope", "SCOPE"},
+    };
+    absl::StatusOr<std::string> text = list_format->Render(out, *kHeaders);
+    if (!text.ok()) return inv.Fail(text.status());
+    fputs(text->c_str(), stdout);
     return 0;
   }
   Table t({"NETWORK ID", "NAME", "DRIVER", "SCOPE"});

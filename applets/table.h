@@ -21,9 +21,13 @@ class Table {
   void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
 
   std::string Render() const {
-    std::vector<size_t> width(rows_[0].size(), 0);
+    // As tabwriter: a row's last cell is not in a column (it is never
+    // padded, and its width counts for nothing); rows may differ in their
+    // number of cells (a --format table whose data holds tabs).
+    std::vector<size_t> width;
     for (const auto& row : rows_) {
-      for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      if (row.size() > width.size()) width.resize(row.size(), 0);
+      for (size_t i = 0; i + 1 < row.size(); ++i) {
         width[i] = std::max({width[i], row[i].size() + 3, size_t{10}});
       }
     }

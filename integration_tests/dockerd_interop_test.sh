@@ -364,6 +364,12 @@ test_mydocker_lists_and_removes_dockerds_containers() {
   expect_ok $DOCKER create --name fresh --network none $BB echo "hello world"
   expect_ok $DOCKER ps -a --format '{{.ID}}|{{.Image}}|{{.Command}}|{{.State}}|{{.Names}}'
   theirs=$OUT
+  # The same templates, as a table too (header, tabwriter's alignment).
+  local table='table {{.Names}}\t{{.State}}\t{{.Command}}\t{{.Image}}'
+  expect_ok $DOCKER ps -a --format "$table"
+  local their_table=$OUT
+  expect_ok $DOCKER images --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}'
+  local their_images=$OUT
   stop_dockerd
 
   expect_ok "${md[@]}" ps -a --format json
@@ -371,6 +377,12 @@ test_mydocker_lists_and_removes_dockerds_containers() {
   expect_eq "$theirs" "$ours" "ps -a of dockerd's containers"
   expect_contains "$(jq -r 'select(.Names == "done") | .Status' <<< "$OUT")" "Exited (3) "
   expect_eq Created "$(jq -r 'select(.Names == "fresh") | .Status' <<< "$OUT")" "fresh status"
+  expect_ok "${md[@]}" ps -a --format '{{.ID}}|{{.Image}}|{{.Command}}|{{.State}}|{{.Names}}'
+  expect_eq "$theirs" "$OUT" "ps -a with docker's template"
+  expect_ok "${md[@]}" ps -a --format "$table"
+  expect_eq "$their_table" "$OUT" "ps -a with docker's table template"
+  expect_ok "${md[@]}" images --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}'
+  expect_eq "$their_images" "$OUT" "images with docker's table template"
   expect_ok "${md[@]}" ps -a
   expect_contains "$(head -n 1 <<< "$OUT")" "CONTAINER ID   IMAGE"
   expect_contains "$OUT" '"echo '"'"'hello world'"'"'"'

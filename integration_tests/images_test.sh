@@ -48,7 +48,14 @@ test_images_quiet_filter_digests_json() {
   expect_eq "$(short busybox)" "$(jq -r .ID <<< "$OUT")" "json ID"
   expect_ok "$MYDOCKER" images --no-trunc -q $BB
   expect_eq "$(id_of busybox)" "$OUT" "--no-trunc"
-  expect_exit 125 "$MYDOCKER" images --format '{{.Repository}}'
+  # Go templates, as docker's --format: a line per image, or a table.
+  expect_ok "$MYDOCKER" images --format '{{.Repository}}:{{.Tag}} {{.ID}}' $BB
+  expect_eq "$BB:latest $(short busybox)" "$OUT" "template"
+  expect_ok "$MYDOCKER" images --format 'table {{.Repository}}\t{{.ID}}' $BB
+  expect_eq "$(printf '%-*s%s\n' $((${#BB} + 3)) REPOSITORY 'IMAGE ID' \
+                 $((${#BB} + 3)) "$BB" "$(short busybox)")" "$OUT" "table template"
+  expect_exit 125 "$MYDOCKER" images --format '{{.Repository'
+  expect_contains "$ERR" "--format: template: unclosed action"
 }
 
 test_tag_and_inspect() {

@@ -546,6 +546,9 @@ test_network_prune_removes_only_unused_networks() {
   expect_eq "$(printf 'Deleted Networks:\nunused1\nunused2')" "$OUT" "network prune output"
   expect_ok md network ls --format json
   expect_eq "bridge host none used" "$(jq -r .Name <<< "$OUT" | sort | xargs)" "networks after prune"
+  expect_ok md network ls --format '{{.Name}}/{{.Driver}}'
+  expect_eq "bridge/bridge host/host none/null used/bridge" "$(sort <<< "$OUT" | xargs)" \
+    "network ls with a template"
   expect_eq "" "$(ip -o link show | grep -E 'br-[0-9a-f]{12}' | grep -v "br-$(net_id used | cut -c1-12)" || true)" \
     "bridges of the pruned networks"
   expect_ok md rm -f user

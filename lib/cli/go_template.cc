@@ -171,7 +171,8 @@ struct Parser {
       if (open == absl::string_view::npos) break;
       size_t close = text.find("}}", pos);
       if (close == absl::string_view::npos) {
-        return Bad(text.substr(open + 2, 20), "unclosed action");
+        return absl::InvalidArgumentError(absl::StrCat(
+            "template: unclosed action: ", text.substr(open, 22)));
       }
       absl::string_view action = text.substr(pos, close - pos);
       pos = close + 2;

@@ -85,7 +85,7 @@ TEST(GoTemplate, RefusesWhatItDoesNotDo) {
   EXPECT_EQ(Render("{{range .Config.Cmd}}x"),
             "PARSE: template: {{range .Config.Cmd}}: missing {{end}}");
   EXPECT_EQ(Render("{{end}}"), "PARSE: template: {{end}}: unexpected");
-  EXPECT_EQ(Render("{{.Id"), "PARSE: template: {{.Id}}: unclosed action");
+  EXPECT_EQ(Render("{{.Id"), "PARSE: template: unclosed action: {{.Id");
   EXPECT_EQ(Render("{{.Id.X}}"), "EXEC: template: can't evaluate field X in a string");
   EXPECT_EQ(Render("{{$nope}}"), "EXEC: template: undefined variable $nope");
 }
