@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/mount.h>
-#include <signal.h>
 #include <limits.h>
+#include <linux/mount.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -111,34 +114,10 @@ absl::StatusOr<base::UniqueFd> BindView(int file) {
   return view;
 }
 
-// What a failed spawn sends back before the child exits.
-struct SpawnFailure {
-  int32_t code;  // absl::StatusCode
-  char message[1024];
-};
-
-[[noreturn]] void FailSpawn(int fd, absl::StatusCode code, const char* what) {
-  SpawnFailure failure;
-  memset(&failure, 0, sizeof failure);
-  failure.code = static_cast<int32_t>(code);
-  strncpy(failure.message, what, sizeof failure.message - 1);
-  (void)!write(fd, &failure, sizeof failure);
-  _exit(125);
-}
-
-[[noreturn]] void FailSpawn(int fd, int err, const char* what) {
-  FailSpawn(fd, absl::ErrnoToStatus(err, "").code(),
-            absl::StrCat(what, ": ", strerror(err)).c_str());
-}
-
 }  // namespace
 
-absl::Status ExecProtected(const std::string& exe,
-                           const std::vector<std::string>& argv) {
+absl::StatusOr<base::UniqueFd> ProtectedView(const std::string& exe) {
   const std::string what = absl::StrCat("protect \"", exe, "\": ");
-  if (argv.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, "empty argv"));
-  }
   base::UniqueFd file(open(exe.c_str(), O_PATH | O_CLOEXEC));
   if (!file.valid()) return base::ErrnoStatus(errno, what, "open");
   struct stat st;
@@ -155,39 +134,43 @@ absl::Status ExecProtected(const std::string& exe,
                          stat(real, &by_path) == 0 &&
                          by_path.st_dev == st.st_dev &&
                          by_path.st_ino == st.st_ino;
-  base::UniqueFd view;
   if (reachable) {
     absl::StatusOr<base::UniqueFd> overlay = OverlayView(real, st);
-    if (overlay.ok()) {
-      view = *std::move(overlay);
-    } else if (absl::IsDataLoss(overlay.status())) {
+    if (overlay.ok()) return overlay;
+    if (absl::IsDataLoss(overlay.status())) {
       return absl::Status(overlay.status().code(),
                           absl::StrCat(what, overlay.status().message()));
-    } else {
-      // A kernel without overlayfs layers given by fd (before 6.13?): a
-      // read-only bind mount, read-only for good as well, but sharing the
-      // host binary's inode (see the header).
-      absl::StatusOr<base::UniqueFd> bind = BindView(file.get());
-      if (!bind.ok()) {
-        return absl::Status(
-            bind.status().code(),
-            absl::StrCat(what, overlay.status().message(), "; ",
-                         bind.status().message()));
-      }
-      view = *std::move(bind);
     }
-  } else if (OnReadonlyMount(file.get())) {
-    view = std::move(file);
-  } else {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, "the binary was replaced or removed since it started"));
+    // A kernel without overlayfs layers given by fd (before 6.13?): a
+    // read-only bind mount, read-only for good as well, but sharing the
+    // host binary's inode (see the header).
+    absl::StatusOr<base::UniqueFd> bind = BindView(file.get());
+    if (!bind.ok()) {
+      return absl::Status(
+          bind.status().code(),
+          absl::StrCat(what, overlay.status().message(), "; ",
+                       bind.status().message()));
+    }
+    return bind;
   }
+  if (OnReadonlyMount(file.get())) return file;
+  return absl::FailedPreconditionError(absl::StrCat(
+      what, "the binary was replaced or removed since it started"));
+}
+
+absl::Status ExecProtected(const std::string& exe,
+                           const std::vector<std::string>& argv) {
+  if (argv.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("protect \"", exe, "\": empty argv"));
+  }
+  ASSIGN_OR_RETURN(base::UniqueFd view, ProtectedView(exe));
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   syscall(SYS_execveat, view.get(), "", args.data(), environ, AT_EMPTY_PATH);
-  return base::ErrnoStatus(errno, what, "execveat");
+  return base::ErrnoStatus(errno, "protect \"", exe, "\": execveat");
 }
 
 absl::Status ExecSelfProtected(const std::vector<std::string>& argv) {
@@ -199,62 +182,149 @@ bool RunningProtected() {
   return self.valid() && OnReadonlyMount(self.get());
 }
 
+namespace {
+
+// What a spawned child needs, planned by the parent: the child shares its
+// memory (CLONE_VM) and may neither allocate nor change any of it.
+struct SpawnPlan {
+  int err_w;            // The error pipe's write end (close-on-exec).
+  int view;             // The binary to run (a ProtectedView).
+  int high;             // Above every fd here and every target.
+  const int* sources;   // sources[i] becomes fd i (-1: left closed).
+  int count;
+  bool new_session;
+  char* const* argv;
+  char* const* envp;
+};
+
+// What a failed spawn sends back before the child exits: the step and
+// its errno; the parent words it.
+struct SpawnFailure {
+  int32_t step;
+  int32_t err;
+};
+
+enum SpawnStep : int32_t { kDup, kSetsid, kDup2, kCloseRange, kExec };
+
+constexpr const char* kSpawnStepNames[] = {"dup", "setsid", "dup2",
+                                           "close_range", "execveat"};
+
+[[noreturn]] void FailSpawn(int fd, SpawnStep step, int err) {
+  SpawnFailure failure{step, err};
+  (void)!write(fd, &failure, sizeof failure);
+  _exit(125);
+}
+
+// Closes every fd from `from` on but `keep_a` < `keep_b`.
+int CloseAllBut(int from, int keep_a, int keep_b) {
+  if ((from < keep_a && syscall(SYS_close_range, from, keep_a - 1, 0) != 0) ||
+      (keep_a + 1 < keep_b &&
+       syscall(SYS_close_range, keep_a + 1, keep_b - 1, 0) != 0) ||
+      syscall(SYS_close_range, keep_b + 1, ~0U, 0) != 0) {
+    return -1;
+  }
+  return 0;
+}
+
+// The child, on its own small stack, in the parent's memory; the parent
+// waits (CLONE_VFORK) until it has exec'd or died.
+int SpawnChild(void* arg) {
+  const SpawnPlan& p = *static_cast<const SpawnPlan*>(arg);
+  // Default dispositions before any signal is let in: a handler of the
+  // parent's must never run here, on the parent's memory.
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int err_fd = fcntl(p.err_w, F_DUPFD_CLOEXEC, p.high);
+  if (err_fd < 0) _exit(125);
+  const int view = fcntl(p.view, F_DUPFD_CLOEXEC, err_fd + 1);
+  if (view < 0) FailSpawn(err_fd, kDup, errno);
+  if (p.new_session && setsid() < 0) FailSpawn(err_fd, kSetsid, errno);
+  // Every source moved above all targets first, so that no dup2() into
+  // place clobbers a source still to be moved.
+  int moved[kMaxSpawnFds];
+  for (int i = 0; i < p.count; ++i) {
+    moved[i] = p.sources[i] < 0 ? -1 : fcntl(p.sources[i], F_DUPFD_CLOEXEC, view + 1);
+    if (p.sources[i] >= 0 && moved[i] < 0) FailSpawn(err_fd, kDup, errno);
+  }
+  for (int i = 0; i < p.count; ++i) {
+    if (moved[i] < 0) {
+      close(i);  // A gap in the fds asked for: none of the caller's.
+    } else if (dup2(moved[i], i) < 0) {
+      FailSpawn(err_fd, kDup2, errno);
+    }
+  }
+  // Nothing else of the caller's reaches the child: all but 0..count-1,
+  // the error pipe and the binary (both close-on-exec) go.
+  if (CloseAllBut(p.count, err_fd, view) != 0) FailSpawn(err_fd, kCloseRange, errno);
+  syscall(SYS_execveat, view, "", p.argv, p.envp, AT_EMPTY_PATH);
+  FailSpawn(err_fd, kExec, errno);
+}
+
+}  // namespace
+
 absl::StatusOr<Spawned> SpawnProtected(const std::vector<std::string>& argv,
                                        const SpawnOptions& options) {
   if (argv.empty()) return absl::InvalidArgumentError("spawn: empty argv");
+  std::vector<int> sources = options.fds;
+  if (sources.size() < 3) sources.resize(3, -1);
+  if (sources.size() > kMaxSpawnFds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spawn ", argv[0], ": more than ", kMaxSpawnFds, " fds"));
+  }
+  base::UniqueFd own_view;
+  int view = options.view;
+  if (view < 0) {
+    absl::StatusOr<base::UniqueFd> made = ProtectedView(options.exe);
+    if (!made.ok()) {
+      return absl::Status(made.status().code(),
+                          absl::StrCat("spawn ", argv[0], ": ", made.status().message()));
+    }
+    own_view = *std::move(made);
+    view = own_view.get();
+  }
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) return base::ErrnoStatus(errno, "pipe");
   base::UniqueFd err_r(errpipe[0]), err_w(errpipe[1]);
   base::UniqueFd dev_null(open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!dev_null.valid()) return base::ErrnoStatus(errno, "open /dev/null");
-  // Planned before the fork.
-  std::vector<int> sources = options.fds;
-  if (sources.size() < 3) sources.resize(3, -1);
   for (size_t i = 0; i < 3; ++i) {
     if (sources[i] < 0) sources[i] = dev_null.get();
   }
   const int count = static_cast<int>(sources.size());
-  // Above every target and every source: moving the sources up there first
-  // means no dup2() into place clobbers a source still to be moved.
-  int high = std::max(count, err_w.get() + 1);
+  int high = std::max({count, err_w.get() + 1, view + 1});
   for (int fd : sources) high = std::max(high, fd + 1);
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const SpawnPlan plan{err_w.get(), view,        high,        sources.data(),
+                       count,       options.new_session, args.data(), environ};
 
-  pid_t pid = fork();
-  if (pid < 0) return base::ErrnoStatus(errno, "fork");
-  if (pid == 0) {
-    const int err_fd = fcntl(err_w.get(), F_DUPFD_CLOEXEC, high);
-    if (err_fd < 0) _exit(125);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig) {
-      if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
-    }
-    if (options.new_session && setsid() < 0) FailSpawn(err_fd, errno, "setsid");
-    for (int i = 0; i < count; ++i) {
-      int& fd = sources[static_cast<size_t>(i)];
-      if (fd < 0) continue;
-      fd = fcntl(fd, F_DUPFD_CLOEXEC, err_fd + 1 + i);
-      if (fd < 0) FailSpawn(err_fd, errno, "dup");
-    }
-    for (int i = 0; i < count; ++i) {
-      const int fd = sources[static_cast<size_t>(i)];
-      if (fd < 0) {
-        close(i);  // A gap in the fds asked for: none of the caller's.
-      } else if (dup2(fd, i) < 0) {
-        FailSpawn(err_fd, errno, "dup2");
-      }
-    }
-    // Nothing else of the caller's reaches the child: all but 0..count-1
-    // and the error pipe (close-on-exec) go.
-    if ((count < err_fd &&
-         syscall(SYS_close_range, count, err_fd - 1, 0) != 0) ||
-        syscall(SYS_close_range, err_fd + 1, ~0U, 0) != 0) {
-      FailSpawn(err_fd, errno, "close_range");
-    }
-    absl::Status s = ExecProtected(options.exe, argv);
-    FailSpawn(err_fd, s.code(), std::string(s.message()).c_str());
-  }
+  // CLONE_VM | CLONE_VFORK, as posix_spawn: no copy of this process's
+  // memory (a fork's page tables, and its copy-on-write faults after) for
+  // a child that only execs. Every signal stays blocked until the child
+  // has reset their dispositions.
+  constexpr size_t kStack = 64 << 10;
+  void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return base::ErrnoStatus(errno, "mmap a stack");
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(SpawnChild, static_cast<char*>(stack) + kStack,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD,
+                    const_cast<SpawnPlan*>(&plan));
+  const int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  munmap(stack, kStack);
+  if (pid < 0) return base::ErrnoStatus(clone_errno, "clone");
   err_w.reset();
   base::UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   const int pidfd_errno = errno;
@@ -271,13 +341,13 @@ absl::StatusOr<Spawned> SpawnProtected(const std::vector<std::string>& argv,
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (got == 0) return base::ErrnoStatus(pidfd_errno, "pidfd_open");
-  if (got != static_cast<ssize_t>(sizeof failure)) {
+  if (got != static_cast<ssize_t>(sizeof failure) || failure.step < kDup ||
+      failure.step > kExec) {
     return absl::InternalError(
         absl::StrCat("spawn ", argv[0], ": the child died before its exec"));
   }
-  failure.message[sizeof failure.message - 1] = '\0';
-  return absl::Status(static_cast<absl::StatusCode>(failure.code),
-                      absl::StrCat("spawn ", argv[0], ": ", failure.message));
+  return base::ErrnoStatus(failure.err, "spawn ", argv[0], ": ",
+                           kSpawnStepNames[failure.step]);
 }
 
 }  // namespace mydocker::runtime

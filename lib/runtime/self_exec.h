@@ -79,6 +79,11 @@ absl::Status ExecProtected(const std::string& exe,
 // ExecProtected("/proc/self/exe", argv).
 absl::Status ExecSelfProtected(const std::vector<std::string>& argv);
 
+// The new read-only view of the binary at `exe` that ExecProtected runs
+// (O_PATH, close-on-exec), for SpawnOptions::view: a caller can make it
+// ahead of the spawn, on another thread.
+absl::StatusOr<base::UniqueFd> ProtectedView(const std::string& exe);
+
 // True if this process's binary (/proc/self/exe) is on a read-only mount,
 // as after ExecSelfProtected.
 bool RunningProtected();
@@ -92,18 +97,26 @@ struct SpawnOptions {
   // setsid() in the child: the user's terminal and its signals (^C, hangup)
   // are not its business.
   bool new_session = true;
+  // ProtectedView(exe), made beforehand (the caller keeps it); -1: made by
+  // SpawnProtected.
+  int view = -1;
 };
+
+// At most this many fds (SpawnOptions::fds) for a spawned child.
+inline constexpr int kMaxSpawnFds = 16;
 
 struct Spawned {
   pid_t pid = -1;
   base::UniqueFd pidfd;
 };
 
-// Forks a child that runs ExecProtected(options.exe, argv) with the fds as
-// asked, its signal mask and dispositions reset, and returns once it has
-// exec'd; a failure to exec comes back here as a Status (the child is then
-// reaped). The caller reaps the child later (waitid(P_PIDFD, pidfd)). The
-// caller must be single-threaded.
+// Starts a child that runs the protected binary (ExecProtected) as `argv`
+// with the fds as asked, its signal mask and dispositions reset, and
+// returns once it has exec'd; a failure to exec comes back here as a Status
+// (the child is then reaped). The caller reaps the child later
+// (waitid(P_PIDFD, pidfd)). The child is posix_spawn's kind (CLONE_VM |
+// CLONE_VFORK): it shares this process's memory until its exec, without a
+// copy of it.
 absl::StatusOr<Spawned> SpawnProtected(const std::vector<std::string>& argv,
                                        const SpawnOptions& options);
 
