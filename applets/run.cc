@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <optional>
+#include <system_error>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -22,6 +24,7 @@
 #include "lib/engine/start.h"
 #include "lib/engine/volumes.h"
 #include "lib/image/image_service.h"
+#include "lib/runtime/self_exec.h"
 #include "lib/spec/signal.h"
 #include "lib/tty/tty.h"
 
@@ -30,8 +33,30 @@ namespace {
 
 // Parses `run`/`create` and creates the container. nullopt after printing
 // the error (exit code in `rc`).
+// What `run` prepares on other threads while it creates the container:
+// the container's network namespace, and the protected view of this binary
+// that its monitor is spawned from (runtime::ProtectedView: a few mount
+// syscalls).
+struct EarlyStart {
+  engine::NetnsPreparer netns;
+  std::thread view_maker;
+  absl::StatusOr<base::UniqueFd> view = absl::UnknownError("not made");
+
+  ~EarlyStart() { JoinView(); }
+  void StartView() {
+    try {
+      view_maker = std::thread([this] { view = runtime::ProtectedView("/proc/self/exe"); });
+    } catch (const std::system_error&) {
+      // No thread: the spawn makes it, then.
+    }
+  }
+  void JoinView() {
+    if (view_maker.joinable()) view_maker.join();
+  }
+};
+
 std::optional<std::pair<engine::RunRequest, container::Container>> Create(
-    Invocation& inv, bool run, int& rc, engine::NetnsPreparer* early_netns = nullptr) {
+    Invocation& inv, bool run, int& rc, EarlyStart* early = nullptr) {
   engine::RunFlags flags;
   flags.Declare(inv.flags(), run);
   // Docker's syntax stops at the image so the command keeps its options;
@@ -87,8 +112,11 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
   // core: the kernel's half millisecond or more of work is off the start's
   // path (the monitor would otherwise make it and wait for it).
   const std::string& mode = req->host_config.network_mode;
-  if (early_netns != nullptr && mode != "host" && !absl::StartsWith(mode, "container:")) {
-    early_netns->StartBare();
+  if (early != nullptr) {
+    if (mode != "host" && !absl::StartsWith(mode, "container:")) {
+      early->netns.StartBare();
+    }
+    early->StartView();
   }
   if ((req->host_config.network_mode == "host" ||
        req->host_config.network_mode == "none") &&
@@ -132,16 +160,19 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
 // Starts `c` and, if `attach`, stays attached until it exits; returns the
 // exit status for this command.
 int StartAndAttach(Invocation& inv, const container::Container& c, bool attach,
-                   bool forward_stdin, bool sig_proxy,
-                   engine::NetnsPreparer* early_netns = nullptr) {
+                   bool forward_stdin, bool sig_proxy, EarlyStart* early = nullptr) {
   engine::StartOptions o;
   o.attach = attach;
-  // A namespace that could not be made here is the monitor's to make (and
-  // to report on).
+  // What could not be made early is made by the spawn or the monitor (and
+  // reported by them).
   base::UniqueFd netns;
-  if (early_netns != nullptr && early_netns->started() && early_netns->Wait().ok()) {
-    netns = early_netns->Take();
-    o.netns_fd = netns.get();
+  if (early != nullptr) {
+    if (early->netns.started() && early->netns.Wait().ok()) {
+      netns = early->netns.Take();
+      o.netns_fd = netns.get();
+    }
+    early->JoinView();
+    if (early->view.ok()) o.view = early->view->get();
   }
   if (c.config.tty) o.size = tty::GetWinsize(STDIN_FILENO);
   absl::StatusOr<engine::Started> started =
@@ -161,16 +192,16 @@ int StartAndAttach(Invocation& inv, const container::Container& c, bool attach,
 
 int RunMain(Invocation& inv) {
   int rc = 0;
-  engine::NetnsPreparer netns;
-  auto created = Create(inv, /*run=*/true, rc, &netns);
+  EarlyStart early;
+  auto created = Create(inv, /*run=*/true, rc, &early);
   if (!created) return rc;
   auto& [req, c] = *created;
   if (req.detach) {
-    rc = StartAndAttach(inv, c, false, false, false, &netns);
+    rc = StartAndAttach(inv, c, false, false, false, &early);
     if (rc == 0) printf("%s\n", c.id.c_str());
     return rc;
   }
-  return StartAndAttach(inv, c, true, req.interactive, req.sig_proxy, &netns);
+  return StartAndAttach(inv, c, true, req.interactive, req.sig_proxy, &early);
 }
 
 int CreateMain(Invocation& inv) {

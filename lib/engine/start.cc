@@ -55,6 +55,7 @@ absl::StatusOr<Started> StartContainer(const std::string& root,
   std::vector<std::string> argv = {"mydocker", "--root", root, "monitor",
                                    absl::StrCat("--report-fd=", kReportFd)};
   runtime::SpawnOptions spawn;
+  spawn.view = options.view;
   spawn.fds = {-1, -1, -1, report_w.get()};
   if (options.attach) {
     argv.push_back(absl::StrCat("--attach-fd=", spawn.fds.size()));

@@ -30,6 +30,8 @@ struct StartOptions {
   // A network namespace for the container, made by a NetnsPreparer's
   // StartBare (networking.h); the monitor gets a copy. -1: it makes one.
   int netns_fd = -1;
+  // runtime::ProtectedView of this binary, made beforehand; -1: made here.
+  int view = -1;
 };
 
 struct Started {
