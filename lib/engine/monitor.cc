@@ -420,8 +420,31 @@ absl::StatusOr<Running> Monitor::Start() {
       }
     }
   }
+  // The records say the container runs while its process sets up its
+  // mounts and execs (while_setting_up): half a millisecond of writes off
+  // the start's path. A start that fails after that gets its record back.
+  std::optional<container::Container> before;
+  absl::Status recorded;
+  auto record = [&](pid_t pid) {
+    before = c;
+    absl::StatusOr<container::RuntimeState> rs =
+        container::ProbeRuntimeState(getpid(), pid);
+    recorded = rs.status();
+    if (recorded.ok()) recorded = container::WriteRuntimeState(o_.root, c.id, *rs);
+    if (!recorded.ok()) return;
+    container::SetRunning(c, pid, absl::Now());
+    recorded = store_.SaveStateLocked(c);
+  };
+  auto unrecord = [&] {
+    if (!before) return;
+    c = *std::move(before);
+    before.reset();
+    (void)container::RemoveRuntimeState(o_.root, c.id);
+  };
+  options.while_setting_up = record;
   absl::StatusOr<runtime::Process> process = runtime::Start(*sp, std::move(options));
   if (!process.ok()) {
+    unrecord();
     int code = 125;
     if (std::optional<runtime::StartFailure> f =
             runtime::GetStartFailure(process.status());
@@ -431,38 +454,22 @@ absl::StatusOr<Running> Monitor::Start() {
     return fail(process.status(), code);
   }
   r.process = std::move(*process);
+  auto kill_and_fail = [&](const absl::Status& why) {
+    (void)runtime::Signal(r.process, SIGKILL);
+    int ws;
+    while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    unrecord();
+    return fail(why, 125);
+  };
+  if (!before) record(r.process.pid);  // Start always calls it; in case.
+  if (!recorded.ok()) return kill_and_fail(recorded);
   // An attached `run` waits for the exit: see Running::netns.
   if (client_) r.netns = netns.Take();
   if (console_socket) {
     absl::StatusOr<base::UniqueFd> master = runtime::ReceiveConsole(console_socket.get());
-    if (!master.ok()) {
-      (void)runtime::Signal(r.process, SIGKILL);
-      int ws;
-      while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
-      }
-      return fail(master.status(), 125);
-    }
+    if (!master.ok()) return kill_and_fail(master.status());
     r.pty_master = std::move(*master);
-  }
-  absl::StatusOr<container::RuntimeState> rs =
-      container::ProbeRuntimeState(getpid(), r.process.pid);
-  if (rs.ok()) s = container::WriteRuntimeState(o_.root, c.id, *rs);
-  if (!rs.ok() || !s.ok()) {
-    (void)runtime::Signal(r.process, SIGKILL);
-    int ws;
-    while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
-    }
-    return fail(rs.ok() ? s : rs.status(), 125);
-  }
-  container::SetRunning(c, r.process.pid, absl::Now());
-  s = store_.SaveStateLocked(c);
-  if (!s.ok()) {
-    (void)runtime::Signal(r.process, SIGKILL);
-    int ws;
-    while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
-    }
-    (void)container::RemoveRuntimeState(o_.root, c.id);
-    return fail(s, 125);
   }
   r.c = std::move(c);
   r.cgroup = std::move(cg);

@@ -244,6 +244,7 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
   if (absl::Status s = internal::SendGo(parent_end.get(), *go); !s.ok()) {
     return Prefixed(s);
   }
+  if (options.while_setting_up) options.while_setting_up(pid);
 
   report = internal::ReadReport(parent_end.get());
   if (!report.ok()) return Prefixed(report.status());

@@ -66,6 +66,11 @@ struct Options {
   // the fields above did), attach its network. An error kills the child and
   // fails Start with that error.
   std::function<absl::Status(pid_t)> on_created;
+  // Called in the parent on a successful path once the child has been told
+  // to go on, while it sets up its mounts and execs: the caller's work that
+  // needs the pid but not the exec (records), off the start's path. If
+  // Start then fails, undoing that work is the caller's.
+  std::function<void(pid_t)> while_setting_up;
 };
 
 // The container's first process: a child of the caller (SIGCHLD on exit).
