@@ -172,6 +172,12 @@ test_exit_statuses() {
   expect_contains "$ERR" '"nosuchcmd"'
   expect_eq 1 "$(wc -l <<< "$ERR")" "error lines"
   expect_eq "" "$OUT" stdout
+  # Recorded as running while its process set up, then put back: as
+  # dockerd keeps it, a container that never started, with no runtime state.
+  expect_ok md inspect -f '{{.State.Running}} {{.State.Pid}} {{.State.ExitCode}} {{.State.StartedAt}}' missing
+  expect_eq "false 0 127 0001-01-01T00:00:00Z" "$OUT" "the record of a failed start"
+  expect_eq "" "$(ls -A "$MYDOCKER_ROOT/mydocker/containers/$(cid missing)" 2> /dev/null)" \
+    "runtime state of a failed start"
   expect_exit 126 md run --name noexec busybox /etc/passwd
   expect_contains "$ERR" "/etc/passwd"
   expect_eq 1 "$(wc -l <<< "$ERR")" "error lines"
