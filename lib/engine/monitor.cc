@@ -420,31 +420,24 @@ absl::StatusOr<Running> Monitor::Start() {
       }
     }
   }
-  // The records say the container runs while its process sets up its
-  // mounts and execs (while_setting_up): half a millisecond of writes off
-  // the start's path. A start that fails after that gets its record back.
-  std::optional<container::Container> before;
+  // The runtime state (state.json: which processes are the container's)
+  // is written while its process sets up its mounts and execs
+  // (while_setting_up), off the start's path. The record says "running"
+  // only once the process has exec'd: `exec` and `kill` go by it, and must
+  // not reach a process still on the host's root.
+  bool state_written = false;
   absl::Status recorded;
-  auto record = [&](pid_t pid) {
-    before = c;
+  auto write_state = [&](pid_t pid) {
+    state_written = true;
     absl::StatusOr<container::RuntimeState> rs =
         container::ProbeRuntimeState(getpid(), pid);
     recorded = rs.status();
     if (recorded.ok()) recorded = container::WriteRuntimeState(o_.root, c.id, *rs);
-    if (!recorded.ok()) return;
-    container::SetRunning(c, pid, absl::Now());
-    recorded = store_.SaveStateLocked(c);
   };
-  auto unrecord = [&] {
-    if (!before) return;
-    c = *std::move(before);
-    before.reset();
-    (void)container::RemoveRuntimeState(o_.root, c.id);
-  };
-  options.while_setting_up = record;
+  options.while_setting_up = write_state;
   absl::StatusOr<runtime::Process> process = runtime::Start(*sp, std::move(options));
   if (!process.ok()) {
-    unrecord();
+    if (state_written) (void)container::RemoveRuntimeState(o_.root, c.id);
     int code = 125;
     if (std::optional<runtime::StartFailure> f =
             runtime::GetStartFailure(process.status());
@@ -459,18 +452,22 @@ absl::StatusOr<Running> Monitor::Start() {
     int ws;
     while (waitpid(r.process.pid, &ws, 0) < 0 && errno == EINTR) {
     }
-    unrecord();
+    (void)container::RemoveRuntimeState(o_.root, c.id);
     return fail(why, 125);
   };
-  if (!before) record(r.process.pid);  // Start always calls it; in case.
+  if (!state_written) write_state(r.process.pid);  // Start always calls it; in case.
   if (!recorded.ok()) return kill_and_fail(recorded);
-  // An attached `run` waits for the exit: see Running::netns.
-  if (client_) r.netns = netns.Take();
   if (console_socket) {
     absl::StatusOr<base::UniqueFd> master = runtime::ReceiveConsole(console_socket.get());
     if (!master.ok()) return kill_and_fail(master.status());
     r.pty_master = std::move(*master);
   }
+  container::SetRunning(c, r.process.pid, absl::Now());
+  if (absl::Status saved = store_.SaveStateLocked(c); !saved.ok()) {
+    return kill_and_fail(saved);
+  }
+  // An attached `run` waits for the exit: see Running::netns.
+  if (client_) r.netns = netns.Take();
   r.c = std::move(c);
   r.cgroup = std::move(cg);
   return r;
