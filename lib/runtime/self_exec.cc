@@ -185,9 +185,9 @@ bool RunningProtected() {
 namespace {
 
 // What a spawned child needs, planned by the parent: the child shares its
-// memory (CLONE_VM) and may neither allocate nor change any of it.
+// memory (CLONE_VM) and changes nothing of it but `failed_step` and
+// `failed_errno`, its report.
 struct SpawnPlan {
-  int err_w;            // The error pipe's write end (close-on-exec).
   int view;             // The binary to run (a ProtectedView).
   int high;             // Above every fd here and every target.
   const int* sources;   // sources[i] becomes fd i (-1: left closed).
@@ -195,76 +195,86 @@ struct SpawnPlan {
   bool new_session;
   char* const* argv;
   char* const* envp;
+  // Where the child stopped, if it did (the parent words the message).
+  volatile int32_t failed_step;
+  volatile int32_t failed_errno;
 };
 
-// What a failed spawn sends back before the child exits: the step and
-// its errno; the parent words it.
-struct SpawnFailure {
-  int32_t step;
-  int32_t err;
-};
-
-enum SpawnStep : int32_t { kDup, kSetsid, kDup2, kCloseRange, kExec };
+enum SpawnStep : int32_t { kNone = -1, kDup, kSetsid, kDup2, kCloseRange, kExec };
 
 constexpr const char* kSpawnStepNames[] = {"dup", "setsid", "dup2",
                                            "close_range", "execveat"};
 
-[[noreturn]] void FailSpawn(int fd, SpawnStep step, int err) {
-  SpawnFailure failure{step, err};
-  (void)!write(fd, &failure, sizeof failure);
-  _exit(125);
+// The kernel's struct sigaction, for rt_sigaction(2).
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+
+// child-safe: SpawnChild and what it calls run in the spawned child, on
+// the parent's memory (CLONE_VM), until its exec: the kernel through
+// syscall(2) only, as in child.cc (no allocation, no lock, no glibc wrapper
+// a sanitizer could intercept, no errno reading but the syscall's own), and
+// not instrumented: the stack is the parent's to unmap.
+#define MYDOCKER_CHILD_SAFE __attribute__((no_sanitize("address", "undefined")))
+
+[[noreturn]] MYDOCKER_CHILD_SAFE void FailSpawn(SpawnPlan& p, SpawnStep step,
+                                                int err) {
+  p.failed_errno = err;
+  p.failed_step = step;
+  syscall(SYS_exit_group, 125);
+  __builtin_unreachable();
 }
 
-// Closes every fd from `from` on but `keep_a` < `keep_b`.
-int CloseAllBut(int from, int keep_a, int keep_b) {
-  if ((from < keep_a && syscall(SYS_close_range, from, keep_a - 1, 0) != 0) ||
-      (keep_a + 1 < keep_b &&
-       syscall(SYS_close_range, keep_a + 1, keep_b - 1, 0) != 0) ||
-      syscall(SYS_close_range, keep_b + 1, ~0U, 0) != 0) {
-    return -1;
-  }
-  return 0;
+// Closes every fd from `from` on but `keep`.
+MYDOCKER_CHILD_SAFE long CloseAllBut(int from, int keep) {
+  if (from < keep && syscall(SYS_close_range, from, keep - 1, 0) != 0) return -1;
+  return syscall(SYS_close_range, keep + 1, ~0U, 0);
 }
 
-// The child, on its own small stack, in the parent's memory; the parent
-// waits (CLONE_VFORK) until it has exec'd or died.
-int SpawnChild(void* arg) {
-  const SpawnPlan& p = *static_cast<const SpawnPlan*>(arg);
+// The child, on its own small stack; the parent waits (CLONE_VFORK) until
+// it has exec'd or died.
+MYDOCKER_CHILD_SAFE int SpawnChild(void* arg) {
+  SpawnPlan& p = *static_cast<SpawnPlan*>(arg);
+  // Its own session first, while every signal is still blocked (the
+  // parent blocked them all): the terminal's ^C or ^Z cannot reach it.
+  if (p.new_session && syscall(SYS_setsid) < 0) FailSpawn(p, kSetsid, errno);
   // Default dispositions before any signal is let in: a handler of the
   // parent's must never run here, on the parent's memory.
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
+  KernelSigaction dfl = {};
+  dfl.handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+    if (sig != SIGKILL && sig != SIGSTOP) {
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
+    }
   }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  const int err_fd = fcntl(p.err_w, F_DUPFD_CLOEXEC, p.high);
-  if (err_fd < 0) _exit(125);
-  const int view = fcntl(p.view, F_DUPFD_CLOEXEC, err_fd + 1);
-  if (view < 0) FailSpawn(err_fd, kDup, errno);
-  if (p.new_session && setsid() < 0) FailSpawn(err_fd, kSetsid, errno);
-  // Every source moved above all targets first, so that no dup2() into
-  // place clobbers a source still to be moved.
+  const uint64_t none = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
+  const int view = static_cast<int>(syscall(SYS_fcntl, p.view, F_DUPFD_CLOEXEC, p.high));
+  if (view < 0) FailSpawn(p, kDup, errno);
+  // Every source moved above all targets first, so that no dup into place
+  // clobbers a source still to be moved.
   int moved[kMaxSpawnFds];
   for (int i = 0; i < p.count; ++i) {
-    moved[i] = p.sources[i] < 0 ? -1 : fcntl(p.sources[i], F_DUPFD_CLOEXEC, view + 1);
-    if (p.sources[i] >= 0 && moved[i] < 0) FailSpawn(err_fd, kDup, errno);
+    moved[i] = -1;
+    if (p.sources[i] < 0) continue;
+    moved[i] = static_cast<int>(syscall(SYS_fcntl, p.sources[i], F_DUPFD_CLOEXEC, view + 1));
+    if (moved[i] < 0) FailSpawn(p, kDup, errno);
   }
   for (int i = 0; i < p.count; ++i) {
     if (moved[i] < 0) {
-      close(i);  // A gap in the fds asked for: none of the caller's.
-    } else if (dup2(moved[i], i) < 0) {
-      FailSpawn(err_fd, kDup2, errno);
+      syscall(SYS_close, i);  // A gap in the fds asked for: none of the caller's.
+    } else if (syscall(SYS_dup3, moved[i], i, 0) < 0) {
+      FailSpawn(p, kDup2, errno);
     }
   }
-  // Nothing else of the caller's reaches the child: all but 0..count-1,
-  // the error pipe and the binary (both close-on-exec) go.
-  if (CloseAllBut(p.count, err_fd, view) != 0) FailSpawn(err_fd, kCloseRange, errno);
+  // Nothing else of the caller's reaches the child: all but 0..count-1 and
+  // the binary (close-on-exec) go.
+  if (CloseAllBut(p.count, view) != 0) FailSpawn(p, kCloseRange, errno);
   syscall(SYS_execveat, view, "", p.argv, p.envp, AT_EMPTY_PATH);
-  FailSpawn(err_fd, kExec, errno);
+  FailSpawn(p, kExec, errno);
 }
 
 }  // namespace
@@ -288,29 +298,30 @@ absl::StatusOr<Spawned> SpawnProtected(const std::vector<std::string>& argv,
     }
     own_view = *std::move(made);
     view = own_view.get();
+  } else if (!OnReadonlyMount(view)) {
+    // The whole point of the view (CVE-2019-5736): refuse anything else.
+    return absl::FailedPreconditionError(
+        absl::StrCat("spawn ", argv[0], ": the binary handed in is writable"));
   }
-  int errpipe[2];
-  if (pipe2(errpipe, O_CLOEXEC) != 0) return base::ErrnoStatus(errno, "pipe");
-  base::UniqueFd err_r(errpipe[0]), err_w(errpipe[1]);
   base::UniqueFd dev_null(open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!dev_null.valid()) return base::ErrnoStatus(errno, "open /dev/null");
   for (size_t i = 0; i < 3; ++i) {
     if (sources[i] < 0) sources[i] = dev_null.get();
   }
   const int count = static_cast<int>(sources.size());
-  int high = std::max({count, err_w.get() + 1, view + 1});
+  int high = std::max(count, view + 1);
   for (int fd : sources) high = std::max(high, fd + 1);
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const SpawnPlan plan{err_w.get(), view,        high,        sources.data(),
-                       count,       options.new_session, args.data(), environ};
+  SpawnPlan plan{view, high, sources.data(), count, options.new_session,
+                 args.data(), environ, kNone, 0};
 
   // CLONE_VM | CLONE_VFORK, as posix_spawn: no copy of this process's
   // memory (a fork's page tables, and its copy-on-write faults after) for
-  // a child that only execs. Every signal stays blocked until the child
-  // has reset their dispositions.
+  // a child that only execs. Every signal of this thread stays blocked
+  // until the child has reset their dispositions.
   constexpr size_t kStack = 64 << 10;
   void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -318,36 +329,25 @@ absl::StatusOr<Spawned> SpawnProtected(const std::vector<std::string>& argv,
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  int pidfd = -1;
   pid_t pid = clone(SpawnChild, static_cast<char*>(stack) + kStack,
-                    CLONE_VM | CLONE_VFORK | SIGCHLD,
-                    const_cast<SpawnPlan*>(&plan));
+                    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &plan, &pidfd);
   const int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   munmap(stack, kStack);
   if (pid < 0) return base::ErrnoStatus(clone_errno, "clone");
-  err_w.reset();
-  base::UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  const int pidfd_errno = errno;
-  SpawnFailure failure;
-  ssize_t got;
-  do {
-    got = read(err_r.get(), &failure, sizeof failure);
-  } while (got < 0 && errno == EINTR);
-  if (got == 0 && pidfd.valid()) return Spawned{pid, std::move(pidfd)};
-  // Without a pidfd the caller could not tell this child from a later
-  // process with its pid: it goes.
-  if (got == 0) kill(pid, SIGKILL);
+  base::UniqueFd owned_pidfd(pidfd);
+  if (plan.failed_step == kNone) return Spawned{pid, std::move(owned_pidfd)};
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (got == 0) return base::ErrnoStatus(pidfd_errno, "pidfd_open");
-  if (got != static_cast<ssize_t>(sizeof failure) || failure.step < kDup ||
-      failure.step > kExec) {
+  const int32_t step = plan.failed_step;
+  if (step < kDup || step > kExec) {
     return absl::InternalError(
         absl::StrCat("spawn ", argv[0], ": the child died before its exec"));
   }
-  return base::ErrnoStatus(failure.err, "spawn ", argv[0], ": ",
-                           kSpawnStepNames[failure.step]);
+  return base::ErrnoStatus(plan.failed_errno, "spawn ", argv[0], ": ",
+                           kSpawnStepNames[step]);
 }
 
 }  // namespace mydocker::runtime

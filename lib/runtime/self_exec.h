@@ -110,13 +110,15 @@ struct Spawned {
   base::UniqueFd pidfd;
 };
 
-// Starts a child that runs the protected binary (ExecProtected) as `argv`
-// with the fds as asked, its signal mask and dispositions reset, and
-// returns once it has exec'd; a failure to exec comes back here as a Status
-// (the child is then reaped). The caller reaps the child later
-// (waitid(P_PIDFD, pidfd)). The child is posix_spawn's kind (CLONE_VM |
-// CLONE_VFORK): it shares this process's memory until its exec, without a
-// copy of it.
+// Starts a child that runs the protected binary (options.view, or a
+// ProtectedView of options.exe made here) as `argv` with the fds as asked,
+// in its own session, its signal mask and dispositions reset, and returns
+// once it has exec'd; a failure before or at the exec comes back here as a
+// Status naming the step (the child is then reaped). The caller reaps the
+// child later (waitid(P_PIDFD, pidfd)). The child is posix_spawn's kind
+// (CLONE_VM | CLONE_VFORK): it shares this process's memory until its
+// exec, without a copy of it. A child killed by a signal before its exec
+// is the caller's to notice, through the pidfd.
 absl::StatusOr<Spawned> SpawnProtected(const std::vector<std::string>& argv,
                                        const SpawnOptions& options);
 

@@ -305,5 +305,36 @@ TEST_F(SelfExecTest, SpawnReportsAFailedExec) {
             "or directory");
 }
 
+TEST_F(SelfExecTest, SpawnReportsTheChildsFailedStep) {
+  // fd 3 from an fd that is not open: the child's dup fails, and says so.
+  absl::StatusOr<Spawned> s = SpawnProtected(
+      {"self_exec_tool", "report"}, {.exe = ToolPath(), .fds = {-1, -1, -1, 999}});
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  EXPECT_EQ(s.status().message(), "spawn self_exec_tool: dup: Bad file descriptor");
+}
+
+TEST_F(SelfExecTest, SpawnRefusesAWritableBinaryHandedIn) {
+  base::UniqueFd writable(open(ToolPath().c_str(), O_PATH | O_CLOEXEC));
+  ASSERT_TRUE(writable.valid());
+  absl::StatusOr<Spawned> s = SpawnProtected(
+      {"self_exec_tool", "report"},
+      {.exe = ToolPath(), .fds = {}, .new_session = true, .view = writable.get()});
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  // A view made ahead works as one made by the spawn.
+  absl::StatusOr<base::UniqueFd> view = ProtectedView(ToolPath());
+  ASSERT_TRUE(view.ok()) << view.status();
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  base::UniqueFd out_r(out[0]), out_w(out[1]);
+  s = SpawnProtected({"self_exec_tool", "report"},
+                     {.exe = "/nonexistent", .fds = {-1, out_w.get()},
+                      .new_session = true, .view = view->get()});
+  ASSERT_TRUE(s.ok()) << s.status();
+  out_w.reset();
+  std::string text = ReadAll(out_r.get());
+  EXPECT_EQ(WaitFor(s->pid), 0);
+  EXPECT_EQ(Field(text, "fds"), "0 1 2");
+}
+
 }  // namespace
 }  // namespace mydocker::runtime
