@@ -48,7 +48,10 @@ int PsMain(Invocation& inv) {
   auto id_text = [&](const std::string& id) {
     return no_trunc ? id : image::TruncateId(id);
   };
-  if (quiet && list_format->is_default()) {
+  if (quiet) {
+    if (!format.empty()) {
+      fprintf(stderr, "WARNING: Ignoring custom format, because both --format and --quiet are set.\n");
+    }
     for (const container::Summary& s : shown) printf("%s\n", id_text(s.id).c_str());
     return 0;
   }

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "applets/applet.h"
@@ -31,6 +33,11 @@ int ImagesMain(Invocation& inv) {
   inv.flags().String("format", &format, kListFormatHelp);
   std::optional<std::vector<std::string>> args = inv.Parse(0, 1);
   if (!args) return inv.exit_code();
+  // As docker: --digests adds the column to a table template without one.
+  if (digests && absl::StartsWith(absl::StripLeadingAsciiWhitespace(format), "table") &&
+      !absl::StrContains(format, "{{.Digest}}")) {
+    absl::StrAppend(&format, "\t{{.Digest}}");
+  }
   absl::StatusOr<ListFormat> list_format = ListFormat::Parse(format);
   if (!list_format.ok()) return inv.Fail(list_format.status(), kExitUsage);
   image::ListOptions options;
@@ -74,7 +81,7 @@ int ImagesMain(Invocation& inv) {
         {"ID", "IMAGE ID"},           {"Repository", "REPOSITORY"},
         {"SharedSize", "SHARED SIZE"}, {"Size", "SIZE"},
         {"Tag", "TAG"},               {"UniqueSize", "UNIQUE SIZE"},
-        {"VirtualSize", "VIRTUAL SIZE"},
+        {"VirtualSize", "SIZE"},
     };
     absl::StatusOr<std::string> text = list_format->Render(out, *kHeaders);
     if (!text.ok()) return inv.Fail(text.status());

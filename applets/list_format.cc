@@ -12,14 +12,27 @@
 
 namespace mydocker::applets {
 
+namespace {
+
+// `s` without the spaces (only those) at its ends, as docker trims a format.
+absl::string_view TrimSpaces(absl::string_view s) {
+  while (absl::ConsumePrefix(&s, " ")) {
+  }
+  while (absl::ConsumeSuffix(&s, " ")) {
+  }
+  return s;
+}
+
+}  // namespace
+
 absl::StatusOr<ListFormat> ListFormat::Parse(absl::string_view format) {
-  absl::string_view f = absl::StripAsciiWhitespace(format);
+  absl::string_view f = TrimSpaces(format);
   if (f.empty() || f == "table") return ListFormat(Kind::kDefault, std::nullopt);
   if (f == "json" || f == "{{json .}}") return ListFormat(Kind::kJson, std::nullopt);
   Kind kind = Kind::kTemplate;
   if (absl::ConsumePrefix(&f, "table")) {
     kind = Kind::kTable;
-    f = absl::StripLeadingAsciiWhitespace(f);
+    f = TrimSpaces(f);
   }
   // As Docker's formatter (preFormat): typed escapes become the characters.
   std::string text = absl::StrReplaceAll(f, {{"\\t", "\t"}, {"\\n", "\n"}});
@@ -30,6 +43,10 @@ absl::StatusOr<ListFormat> ListFormat::Parse(absl::string_view format) {
   }
   return ListFormat(kind, *std::move(t));
 }
+
+// A row is a Go struct to docker's templates: an unknown field is an error.
+constexpr cli::GoTemplate::Options kRowOptions = {.missing_field_is_error = true,
+                                                  .header = false};
 
 absl::StatusOr<std::string> ListFormat::Render(
     const std::vector<nlohmann::ordered_json>& rows,
@@ -45,28 +62,29 @@ absl::StatusOr<std::string> ListFormat::Render(
       break;
     case Kind::kTemplate:
       for (const nlohmann::ordered_json& row : rows) {
-        absl::StatusOr<std::string> line = template_->Execute(row);
+        absl::StatusOr<std::string> line = template_->Execute(row, kRowOptions);
         if (!line.ok()) return line.status();
         absl::StrAppend(&out, *line, "\n");
       }
       break;
     case Kind::kTable: {
       // The header and the rows, each split into cells at its tabs and
-      // aligned as Docker's tabwriter aligns them.
-      absl::StatusOr<std::string> header = template_->Execute(headers);
-      if (!header.ok()) return header.status();
-      auto cells = [](const std::string& line) {
+      // aligned as Docker's tabwriter aligns them. As docker, a header the
+      // template cannot make is left empty.
+      absl::StatusOr<std::string> header =
+          template_->Execute(headers, {.missing_field_is_error = false, .header = true});
+      auto cells = [](absl::string_view line) {
         return std::vector<std::string>(absl::StrSplit(line, '\t'));
       };
       std::vector<std::vector<std::string>> lines;
-      for (absl::string_view l : absl::StrSplit(*header, '\n')) {
-        lines.push_back(cells(std::string(l)));
+      for (absl::string_view l : absl::StrSplit(header.ok() ? *header : "", '\n')) {
+        lines.push_back(cells(l));
       }
       for (const nlohmann::ordered_json& row : rows) {
-        absl::StatusOr<std::string> text = template_->Execute(row);
+        absl::StatusOr<std::string> text = template_->Execute(row, kRowOptions);
         if (!text.ok()) return text.status();
         for (absl::string_view l : absl::StrSplit(*text, '\n')) {
-          lines.push_back(cells(std::string(l)));
+          lines.push_back(cells(l));
         }
       }
       Table table(lines.front());

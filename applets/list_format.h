@@ -8,10 +8,11 @@
 //   TEMPLATE              TEMPLATE per row, each followed by a newline
 //
 // A row is what `--format json` prints for it, and that is what a template
-// sees (lib/cli/go_template): `ps --format '{{.ID}}\t{{.Names}}'`. "\t"
-// and "\n" typed as two characters are a tab and a newline, as in Docker.
-// The header of a "table" template is the template run on the command's
-// column names ({"ID": "CONTAINER ID", ...}).
+// sees (lib/cli/go_template): `ps --format '{{.ID}}\t{{.Names}}'`; a field
+// it does not have is an error. "\t" and "\n" typed as two characters are
+// a tab and a newline, as in Docker. The header of a "table" template is
+// the template run on the command's column names ({"ID": "CONTAINER ID",
+// ...}), with json, upper and lower giving their argument unchanged.
 //
 //   ASSIGN_OR_RETURN(ListFormat f, ListFormat::Parse(format));
 //   if (f.is_default()) { ...the command's table...; }
@@ -35,7 +36,7 @@ class ListFormat {
   // InvalidArgument for a template that does not parse ("--format: ...").
   static absl::StatusOr<ListFormat> Parse(absl::string_view format);
 
-  // The command's own table (and -q applies, as in Docker).
+  // The command's own table.
   bool is_default() const { return kind_ == Kind::kDefault; }
 
   // The output for `rows`; `headers` maps each field to its column name

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "applets/table.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -57,8 +58,14 @@ TEST(ListFormatTest, TemplateLinePerRow) {
   // Typed escapes, as Docker reads them.
   EXPECT_EQ(Render("{{.ID}}\\t{{.Names}}"),
             "0123456789ab\tweb\nba9876543210\ta-much-longer-name\n");
-  EXPECT_EQ(Render("{{.Names}}: {{.Nope}}"),
-            "web: <no value>\na-much-longer-name: <no value>\n");
+}
+
+TEST(ListFormatTest, AnUnknownFieldIsAnError) {
+  absl::StatusOr<ListFormat> f = ListFormat::Parse("{{.Names}}: {{.Nope}}");
+  ASSERT_TRUE(f.ok()) << f.status();
+  absl::StatusOr<std::string> out = f->Render(Rows(), Headers());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().message(), "template: can't evaluate field Nope");
 }
 
 TEST(ListFormatTest, TableTemplateAlignsUnderAHeader) {
@@ -69,11 +76,33 @@ TEST(ListFormatTest, TableTemplateAlignsUnderAHeader) {
             "web                  Up 3 seconds\n"
             "a-much-longer-name   Exited (0) 2 minutes ago\n");
   EXPECT_EQ(Render("table {{.ID}}"), "CONTAINER ID\n0123456789ab\nba9876543210\n");
+  // The header's functions give the column name as it is (docker's
+  // HeaderFunctions); the rows' work.
+  EXPECT_EQ(Render("table {{lower .Names}}\\t{{json .ID}}"),
+            "NAMES                CONTAINER ID\n"
+            "web                  \"0123456789ab\"\n"
+            "a-much-longer-name   \"ba9876543210\"\n");
   // A real tab typed in the format works the same.
   EXPECT_EQ(Render("table {{.ID}}\t{{.Names}}"),
             "CONTAINER ID   NAMES\n"
             "0123456789ab   web\n"
             "ba9876543210   a-much-longer-name\n");
+}
+
+TEST(TableTest, AlignsAsTabwriter) {
+  // A column's width comes from the block of consecutive rows that have a
+  // cell in it; a row's last cell is in no column; widths in characters.
+  Table t({"A", "B"});
+  t.Add({"ééééééééééé", "x"});
+  t.Add({"only"});
+  t.Add({"c", "d", "e"});
+  t.Add({"longer-than-ten", "f", "g"});
+  EXPECT_EQ(t.Render(),
+            "A             B\n"
+            "ééééééééééé   x\n"
+            "only\n"
+            "c                 d         e\n"
+            "longer-than-ten   f         g\n");
 }
 
 TEST(ListFormatTest, BadTemplatesAreUsageErrors) {

@@ -31,8 +31,6 @@
 namespace mydocker::applets {
 namespace {
 
-// Parses `run`/`create` and creates the container. nullopt after printing
-// the error (exit code in `rc`).
 // What `run` prepares on other threads while it creates the container:
 // the container's network namespace, and the protected view of this binary
 // that its monitor is spawned from (runtime::ProtectedView: a few mount
@@ -55,6 +53,9 @@ struct EarlyStart {
   }
 };
 
+// Parses `run`/`create` and creates the container, starting `early`'s
+// work (run) once the request is known good. nullopt after printing the
+// error (exit code in `rc`).
 std::optional<std::pair<engine::RunRequest, container::Container>> Create(
     Invocation& inv, bool run, int& rc, EarlyStart* early = nullptr) {
   engine::RunFlags flags;
@@ -177,7 +178,9 @@ int StartAndAttach(Invocation& inv, const container::Container& c, bool attach,
   if (c.config.tty) o.size = tty::GetWinsize(STDIN_FILENO);
   absl::StatusOr<engine::Started> started =
       engine::StartContainer(inv.root(), c.id, o);
-  netns.reset();  // The monitor has its own.
+  // The monitor has its own of both.
+  netns.reset();
+  if (early != nullptr && early->view.ok()) early->view->reset();
   if (!started.ok()) {
     return inv.Fail(started.status(), engine::ExitCodeOf(started.status(), 125));
   }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/base/status_macros.h"
+#include "lib/container/go_json.h"
 
 namespace mydocker::cli {
 
@@ -294,6 +295,7 @@ bool Truthy(const Value& v) {
 struct Scope {
   Json dot;
   std::map<std::string, Json> vars;
+  const GoTemplate::Options* options;
 };
 
 absl::StatusOr<Value> Eval(const Operand& o, const Scope& s) {
@@ -321,7 +323,13 @@ absl::StatusOr<Value> Eval(const Operand& o, const Scope& s) {
           "template: can't evaluate field ", f, " in a ", v.json.type_name()));
     }
     auto it = v.json.find(f);
-    if (it == v.json.end()) return Value{true, {}};
+    if (it == v.json.end()) {
+      if (s.options->missing_field_is_error) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("template: can't evaluate field ", f));
+      }
+      return Value{true, {}};
+    }
     Json next = *it;
     v.json = std::move(next);
   }
@@ -335,8 +343,12 @@ absl::StatusOr<Value> Run(const Command& c, const Scope& s) {
     args.push_back(std::move(v));
   }
   if (c.func.empty()) return args[0];
+  if (s.options->header &&
+      (c.func == "json" || c.func == "upper" || c.func == "lower")) {
+    return args[0];
+  }
   if (c.func == "json") {
-    return Value{false, Json(args[0].missing ? "null" : args[0].json.dump())};
+    return Value{false, Json(args[0].missing ? "null" : container::GoJson(args[0].json))};
   }
   if (c.func == "len") {
     const Json& j = args[0].json;
@@ -442,10 +454,12 @@ absl::StatusOr<GoTemplate> GoTemplate::Parse(absl::string_view text) {
   return t;
 }
 
-absl::StatusOr<std::string> GoTemplate::Execute(const Json& data) const {
+absl::StatusOr<std::string> GoTemplate::Execute(const Json& data,
+                                                const Options& options) const {
   Scope s;
   s.dot = data;
   s.vars["$"] = data;
+  s.options = &options;
   std::string out;
   RETURN_IF_ERROR(Exec(nodes_, s, out));
   return out;

@@ -3,7 +3,7 @@
 // the same data as its JSON output):
 //
 //   {{.NetworkSettings.IPAddress}}          a field path ("." is the value)
-//   {{json .Config.ExposedPorts}}           the value as compact JSON
+//   {{json .Config.ExposedPorts}}           the value as Go's JSON
 //   {{index .Config.Labels "maintainer"}}   a map entry or array element
 //   {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}
 //                                            each element (a map's in key
@@ -35,7 +35,20 @@ namespace mydocker::cli {
 class GoTemplate {
  public:
   static absl::StatusOr<GoTemplate> Parse(absl::string_view text);
-  absl::StatusOr<std::string> Execute(const nlohmann::ordered_json& data) const;
+
+  struct Options {
+    // As with docker's listings, whose rows are Go structs: a field that is
+    // not there is an error, not "<no value>".
+    bool missing_field_is_error = false;
+    // The header row of a `--format 'table ...'`: json, upper and lower
+    // give their argument unchanged (docker's HeaderFunctions).
+    bool header = false;
+  };
+  absl::StatusOr<std::string> Execute(const nlohmann::ordered_json& data) const {
+    return Execute(data, Options());
+  }
+  absl::StatusOr<std::string> Execute(const nlohmann::ordered_json& data,
+                                      const Options& options) const;
 
   struct Node;  // Parsed form (go_template.cc).
   GoTemplate(GoTemplate&&) noexcept;

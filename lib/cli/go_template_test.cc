@@ -11,7 +11,7 @@ const Json& Data() {
   static const Json* j = new Json(Json::parse(R"({
     "Id": "abc",
     "State": {"Running": true, "Pid": 42, "ExitCode": 0},
-    "Config": {"Labels": {"b": "2", "a": "1"}, "Entrypoint": null,
+    "Config": {"Labels": {"b": "2", "a": "1"}, "Entrypoint": null, "Html": "<a&b>",
                "Cmd": ["nginx", "-g", "daemon off;"]},
     "NetworkSettings": {
       "IPAddress": "",
@@ -50,6 +50,8 @@ TEST(GoTemplate, GoFormatting) {
 TEST(GoTemplate, Functions) {
   EXPECT_EQ(Render("{{json .Config.Labels}}"), R"({"b":"2","a":"1"})");
   EXPECT_EQ(Render("{{json .State.Running}}"), "true");
+  // As Go's json.Marshal: <, > and & escaped.
+  EXPECT_EQ(Render("{{json .Config.Html}}"), R"("\u003ca\u0026b\u003e")");
   EXPECT_EQ(Render("{{index .Config.Labels \"a\"}}"), "1");
   EXPECT_EQ(Render("{{index .Config.Cmd 2}}"), "daemon off;");
   EXPECT_EQ(Render("{{(index .Config.Cmd 7)}}").substr(0, 6), "PARSE:");
