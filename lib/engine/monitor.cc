@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -38,6 +39,7 @@
 #include "lib/cgroup/layout.h"
 #include "lib/container/layout.h"
 #include "lib/container/runtime_state.h"
+#include "lib/container/rw_layer.h"
 #include "lib/container/store.h"
 #include "lib/engine/attach.h"
 #include "lib/engine/container_spec.h"
@@ -144,65 +146,65 @@ void SetNonBlocking(int fd) {
   if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-// The container's cgroup, made on a thread of its own while the start
-// writes the container's files and mounts its rootfs: a mkdir and a few
-// writes in each hierarchy, about half a millisecond.
-class CgroupMaker {
+// Work of the start done on a thread of its own while the start goes on
+// (in place if no thread can start: a pids limit); Wait() gives its result.
+template <typename T>
+class Background {
  public:
-  struct Made {
-    cgroup::Cgroup cgroup;
-    cgroup::Cgroup::JoinFds join;  // For the child to be born in it.
-  };
+  Background() = default;
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  ~Background() { Join(); }
 
-  CgroupMaker() = default;
-  CgroupMaker(const CgroupMaker&) = delete;
-  CgroupMaker& operator=(const CgroupMaker&) = delete;
-  ~CgroupMaker() { Join(); }
-
-  // The cgroup at `path` with the limits `run` asks for.
-  void Start(std::string path, spec::RunOptions run) {
-    path_ = std::move(path);
-    run_ = std::move(run);
+  void Start(std::function<T()> work) {
+    work_ = std::move(work);
+    started_ = true;
     try {
-      thread_ = std::thread([this] { result_ = Make(path_, run_); });
+      thread_ = std::thread([this] { result_.emplace(work_()); });
     } catch (const std::system_error&) {
-      result_ = Make(path_, run_);  // No thread (a pids limit): here, then.
+      result_.emplace(work_());
     }
   }
-
-  // The cgroup, or why not; the caller owns it (and destroys it) from here.
-  absl::StatusOr<Made>& Wait() {
+  bool started() const { return started_; }
+  // After Start.
+  T& Wait() {
     Join();
-    return result_;
+    return *result_;
   }
 
  private:
-  static absl::StatusOr<Made> Make(const std::string& path,
-                                   const spec::RunOptions& run) {
-    ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::Detect());
-    ASSIGN_OR_RETURN(spec::HostFeatures host, spec::DetectHostFeatures());
-    ASSIGN_OR_RETURN(spec::Resources resources, spec::BuildResources(run, host));
-    // The cgroup exists before the container's process: it is born in it
-    // (runtime::Options::cgroup2_dir / cgroup_v1_tasks), which is much
-    // cheaper than moving it there afterwards.
-    ASSIGN_OR_RETURN(cgroup::Cgroup cg, cgroup::Cgroup::Create(layout, path, resources));
-    absl::StatusOr<cgroup::Cgroup::JoinFds> join = cg.OpenForJoin();
-    if (!join.ok()) {
-      (void)cg.Destroy();
-      return join.status();
-    }
-    return Made{std::move(cg), std::move(*join)};
-  }
-
   void Join() {
     if (thread_.joinable()) thread_.join();
   }
 
-  std::string path_;
-  spec::RunOptions run_;
+  bool started_ = false;
+  std::function<T()> work_;
   std::thread thread_;
-  absl::StatusOr<Made> result_ = absl::FailedPreconditionError("no cgroup was asked for");
+  std::optional<T> result_;
 };
+
+// The container's cgroup and its fds for the child to be born in it (the
+// cgroup exists before the container's process, which is much cheaper
+// than moving the process there afterwards): a mkdir and a few writes in
+// each hierarchy, about half a millisecond.
+struct MadeCgroup {
+  cgroup::Cgroup cgroup;
+  cgroup::Cgroup::JoinFds join;
+};
+
+absl::StatusOr<MadeCgroup> MakeCgroup(const std::string& path,
+                                      const spec::RunOptions& run) {
+  ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::Detect());
+  ASSIGN_OR_RETURN(spec::HostFeatures host, spec::DetectHostFeatures());
+  ASSIGN_OR_RETURN(spec::Resources resources, spec::BuildResources(run, host));
+  ASSIGN_OR_RETURN(cgroup::Cgroup cg, cgroup::Cgroup::Create(layout, path, resources));
+  absl::StatusOr<cgroup::Cgroup::JoinFds> join = cg.OpenForJoin();
+  if (!join.ok()) {
+    (void)cg.Destroy();
+    return join.status();
+  }
+  return MadeCgroup{std::move(cg), std::move(*join)};
+}
 
 // Everything the running phase needs.
 struct Running {
@@ -296,12 +298,15 @@ absl::StatusOr<Running> Monitor::Start() {
   bool mounted = false;
   NetworkPlan plan;
   NetnsPreparer netns;  // After `plan`, which its thread reads.
-  CgroupMaker cgroups;
+  // The cgroup is made on a thread while this one writes the container's
+  // files and mounts its rootfs. (The mount on a third thread gained
+  // nothing: two cores, and all three busy.)
+  Background<absl::StatusOr<MadeCgroup>> cgroups;
   auto fail = [&](const absl::Status& s, int exit_code) -> absl::Status {
     // The threads are done before anything is undone.
     (void)netns.Wait();
-    if (!cg) {
-      absl::StatusOr<CgroupMaker::Made>& made = cgroups.Wait();
+    if (!cg && cgroups.started()) {
+      absl::StatusOr<MadeCgroup>& made = cgroups.Wait();
       if (made.ok()) cg.emplace(std::move(made->cgroup));
     }
     start_exit_code_ = exit_code;
@@ -329,17 +334,20 @@ absl::StatusOr<Running> Monitor::Start() {
     absl::StatusOr<std::pair<spec::ImageConfig, spec::RunOptions>> inputs =
         BuilderInputs(c);
     if (!inputs.ok()) return fail(inputs.status(), 125);
-    cgroups.Start(CgroupPath(c.id), std::move(inputs->second));
+    cgroups.Start([path = CgroupPath(c.id), run = std::move(inputs->second)] {
+      return MakeCgroup(path, run);
+    });
   }
   s = store_.PrepareFirstStart(c, {.container_ips = plan.ips});
   if (!s.ok()) return fail(s, 125);
   s = RefreshOwnHosts(o_.root, c);
   if (!s.ok()) return fail(s, 125);
-  s = store_.MountRootfs(c);
-  if (!s.ok()) return fail(s, 125);
-  mounted = true;
   absl::StatusOr<container::RootfsPaths> paths = store_.GetRootfsPaths(c);
   if (!paths.ok()) return fail(paths.status(), 125);
+  // A --rm container's upper layer never outlives it: no syncs for it.
+  s = container::MountRootfs(*paths, /*volatile_upper=*/c.host_config.auto_remove);
+  if (!s.ok()) return fail(s, 125);
+  mounted = true;
   std::string init_binary;
   if (c.host_config.init.value_or(false)) {
     absl::StatusOr<std::string> p = init::EnsureInitBinary(o_.root);
@@ -398,7 +406,7 @@ absl::StatusOr<Running> Monitor::Start() {
     }
   }
 
-  absl::StatusOr<CgroupMaker::Made>& made = cgroups.Wait();
+  absl::StatusOr<MadeCgroup>& made = cgroups.Wait();
   if (!made.ok()) return fail(made.status(), 125);
   cg.emplace(std::move(made->cgroup));
   const cgroup::Cgroup::JoinFds& join = made->join;
