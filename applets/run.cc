@@ -24,40 +24,52 @@
 #include "lib/engine/start.h"
 #include "lib/engine/volumes.h"
 #include "lib/image/image_service.h"
-#include "lib/runtime/self_exec.h"
 #include "lib/spec/signal.h"
 #include "lib/tty/tty.h"
 
 namespace mydocker::applets {
 namespace {
 
-// What `run` prepares on other threads while it creates the container:
-// the container's network namespace, and the protected view of this binary
-// that its monitor is spawned from (runtime::ProtectedView: a few mount
-// syscalls).
-struct EarlyStart {
-  engine::NetnsPreparer netns;
-  std::thread view_maker;
-  absl::StatusOr<base::UniqueFd> view = absl::UnknownError("not made");
+// `run` spawns the container's monitor on a thread while it creates the
+// container (start.h PendingMonitor): the monitor's own start (the spawn
+// from a protected view of this binary, its exec and loader, the network
+// namespace it makes at once) overlaps the create.
+struct EarlyMonitor {
+  std::thread spawner;
+  absl::StatusOr<engine::PendingMonitor> monitor = absl::UnknownError("not spawned");
 
-  ~EarlyStart() { JoinView(); }
-  void StartView() {
+  ~EarlyMonitor() { Join(); }
+  void Start(const std::string& root, const engine::StartOptions& options) {
     try {
-      view_maker = std::thread([this] { view = runtime::ProtectedView("/proc/self/exe"); });
+      spawner = std::thread([this, root, options] {
+        monitor = engine::PendingMonitor::Spawn(root, options);
+      });
     } catch (const std::system_error&) {
-      // No thread: the spawn makes it, then.
+      // No thread: the monitor is spawned once the container exists.
     }
   }
-  void JoinView() {
-    if (view_maker.joinable()) view_maker.join();
+  void Join() {
+    if (spawner.joinable()) spawner.join();
   }
 };
+
+// The monitor's options for `c` (or the request for it).
+engine::StartOptions MonitorOptionsFor(const container::Config& config,
+                                       const container::HostConfig& host,
+                                       bool attach) {
+  engine::StartOptions o;
+  o.attach = attach;
+  if (config.tty) o.size = tty::GetWinsize(STDIN_FILENO);
+  const std::string& mode = host.network_mode;
+  o.new_netns = mode != "host" && !absl::StartsWith(mode, "container:");
+  return o;
+}
 
 // Parses `run`/`create` and creates the container, starting `early`'s
 // work (run) once the request is known good. nullopt after printing the
 // error (exit code in `rc`).
 std::optional<std::pair<engine::RunRequest, container::Container>> Create(
-    Invocation& inv, bool run, int& rc, EarlyStart* early = nullptr) {
+    Invocation& inv, bool run, int& rc, EarlyMonitor* early = nullptr) {
   engine::RunFlags flags;
   flags.Declare(inv.flags(), run);
   // Docker's syntax stops at the image so the command keeps its options;
@@ -109,15 +121,10 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
     rc = inv.Fail(s, kExitUsage);
     return std::nullopt;
   }
-  // The container's network namespace is made meanwhile, on the other
-  // core: the kernel's half millisecond or more of work is off the start's
-  // path (the monitor would otherwise make it and wait for it).
-  const std::string& mode = req->host_config.network_mode;
+  // The monitor is spawned meanwhile, on the other core.
   if (early != nullptr) {
-    if (mode != "host" && !absl::StartsWith(mode, "container:")) {
-      early->netns.StartBare();
-    }
-    early->StartView();
+    early->Start(inv.root(), MonitorOptionsFor(req->config, req->host_config,
+                                               /*attach=*/!req->detach));
   }
   if ((req->host_config.network_mode == "host" ||
        req->host_config.network_mode == "none") &&
@@ -158,29 +165,19 @@ std::optional<std::pair<engine::RunRequest, container::Container>> Create(
   return std::make_pair(std::move(*req), std::move(*c));
 }
 
-// Starts `c` and, if `attach`, stays attached until it exits; returns the
-// exit status for this command.
+// Starts `c` (with the monitor `early` spawned, if any) and, if `attach`,
+// stays attached until it exits; returns the exit status for this command.
 int StartAndAttach(Invocation& inv, const container::Container& c, bool attach,
-                   bool forward_stdin, bool sig_proxy, EarlyStart* early = nullptr) {
-  engine::StartOptions o;
-  o.attach = attach;
-  // What could not be made early is made by the spawn or the monitor (and
-  // reported by them).
-  base::UniqueFd netns;
-  if (early != nullptr) {
-    if (early->netns.started() && early->netns.Wait().ok()) {
-      netns = early->netns.Take();
-      o.netns_fd = netns.get();
-    }
-    early->JoinView();
-    if (early->view.ok()) o.view = early->view->get();
+                   bool forward_stdin, bool sig_proxy, EarlyMonitor* early = nullptr) {
+  absl::StatusOr<engine::Started> started = absl::UnknownError("not started");
+  if (early != nullptr) early->Join();
+  if (early != nullptr && early->monitor.ok()) {
+    started = early->monitor->Start(c.id);
+  } else {
+    // Spawned now, and what failed early fails again here, reported.
+    started = engine::StartContainer(inv.root(), c.id,
+                                     MonitorOptionsFor(c.config, c.host_config, attach));
   }
-  if (c.config.tty) o.size = tty::GetWinsize(STDIN_FILENO);
-  absl::StatusOr<engine::Started> started =
-      engine::StartContainer(inv.root(), c.id, o);
-  // The monitor has its own of both.
-  netns.reset();
-  if (early != nullptr && early->view.ok()) early->view->reset();
   if (!started.ok()) {
     return inv.Fail(started.status(), engine::ExitCodeOf(started.status(), 125));
   }
@@ -195,7 +192,7 @@ int StartAndAttach(Invocation& inv, const container::Container& c, bool attach,
 
 int RunMain(Invocation& inv) {
   int rc = 0;
-  EarlyStart early;
+  EarlyMonitor early;
   auto created = Create(inv, /*run=*/true, rc, &early);
   if (!created) return rc;
   auto& [req, c] = *created;
@@ -315,22 +312,23 @@ int WaitMain(Invocation& inv) {
 
 int MonitorMain(Invocation& inv) {
   engine::MonitorOptions o;
-  int64_t report_fd = -1, attach_fd = -1, netns_fd = -1;
+  int64_t report_fd = -1, attach_fd = -1, id_fd = -1;
   std::string size;
   inv.flags().Int("report-fd", &report_fd, "Where the start is reported");
+  inv.flags().Int("id-fd", &id_fd, "Where the container's id comes from, if not given");
   inv.flags().Int("attach-fd", &attach_fd, "The attach stream");
-  inv.flags().Int("netns-fd", &netns_fd, "A network namespace made for the container");
+  inv.flags().Bool("new-netns", &o.new_netns, "Make the container's network namespace at once");
   inv.flags().String("size", &size, "The terminal size, ROWSxCOLS");
-  std::optional<std::vector<std::string>> args = inv.Parse(1, 1);
+  std::optional<std::vector<std::string>> args = inv.Parse(0, 1);
   if (!args) return inv.exit_code();
   o.root = inv.root();
-  o.id = (*args)[0];
+  if (!args->empty()) o.id = (*args)[0];
   o.report_fd = static_cast<int>(report_fd);
+  o.id_fd = static_cast<int>(id_fd);
   o.attach_fd = static_cast<int>(attach_fd);
-  o.netns_fd = static_cast<int>(netns_fd);
   // Inherited without FD_CLOEXEC (the spawn put them in place): nothing
   // this process starts later may carry them.
-  for (int fd : {o.report_fd, o.attach_fd, o.netns_fd}) {
+  for (int fd : {o.report_fd, o.id_fd, o.attach_fd}) {
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   std::pair<std::string, std::string> rc = absl::StrSplit(size, 'x');
@@ -340,7 +338,7 @@ int MonitorMain(Invocation& inv) {
     o.size = tty::Winsize{static_cast<unsigned short>(rows),
                           static_cast<unsigned short>(cols)};
   }
-  if (o.report_fd < 0) {
+  if (o.report_fd < 0 || (o.id.empty() && o.id_fd < 0)) {
     return inv.Fail(absl::InvalidArgumentError(
                         "monitor is run by mydocker itself (run, start)"),
                     kExitUsage);

@@ -37,6 +37,7 @@
 #include "lib/base/unique_fd.h"
 #include "lib/cgroup/cgroup.h"
 #include "lib/cgroup/layout.h"
+#include "lib/container/ids.h"
 #include "lib/container/layout.h"
 #include "lib/container/runtime_state.h"
 #include "lib/container/rw_layer.h"
@@ -206,6 +207,24 @@ absl::StatusOr<MadeCgroup> MakeCgroup(const std::string& path,
   return MadeCgroup{std::move(cg), std::move(*join)};
 }
 
+// The container's id, a line on `fd`; nullopt at EOF or for anything but
+// a full id.
+std::optional<std::string> ReadId(int fd) {
+  std::string line;
+  char buf[80];
+  while (line.size() <= 64 && line.find('\n') == std::string::npos) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    line.append(buf, n);
+  }
+  std::string id = line.substr(0, line.find('\n'));
+  if (line.find('\n') == std::string::npos || !container::IsFullId(id)) {
+    return std::nullopt;
+  }
+  return id;
+}
+
 // Everything the running phase needs.
 struct Running {
   container::Container c;
@@ -256,6 +275,7 @@ class Monitor {
 
   MonitorOptions o_;
   container::Store store_;
+  NetnsPreparer early_netns_;  // MonitorOptions::new_netns.
   base::UniqueFd client_;
   std::string client_out_;
   FrameReader client_in_;
@@ -281,7 +301,10 @@ void Monitor::UndoStart(container::Container& c,
 }
 
 absl::StatusOr<Running> Monitor::Start() {
-  base::UniqueFd made_netns(std::exchange(o_.netns_fd, -1));
+  // The namespace made while the id was awaited, if that went well (else
+  // the start makes one, and reports what fails).
+  base::UniqueFd made_netns;
+  if (early_netns_.started() && early_netns_.Wait().ok()) made_netns = early_netns_.Take();
   ASSIGN_OR_RETURN(base::FileLock lock, store_.LockContainer(o_.id));
   ASSIGN_OR_RETURN(container::Container c, store_.LoadById(o_.id));
   ASSIGN_OR_RETURN(bool refreshed, store_.RefreshState(c));
@@ -757,6 +780,14 @@ int Monitor::Run() {
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, nullptr);
 
+  if (o_.new_netns) early_netns_.StartBare();
+  if (o_.id.empty()) {
+    // Spawned ahead of its container: its id comes once `run` has made it.
+    std::optional<std::string> id = ReadId(o_.id_fd);
+    close(o_.id_fd);
+    if (!id) return 0;  // No container after all.
+    o_.id = *std::move(id);
+  }
   absl::StatusOr<Running> r = Start();
   if (!r.ok()) {
     std::string message(r.status().message());

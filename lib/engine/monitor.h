@@ -24,12 +24,16 @@ namespace mydocker::engine {
 
 struct MonitorOptions {
   std::string root;  // The data root.
-  std::string id;    // The container's full id.
+  std::string id;    // The container's full id ...
+  // ... or "", and it comes from here as a line: the monitor was spawned
+  // before its container existed (start.h PendingMonitor). Without it
+  // (EOF), the monitor ends, having done nothing.
+  int id_fd = -1;
   int report_fd = -1;
   int attach_fd = -1;  // The attach stream, or -1 when detached.
-  // A network namespace `run` made for the container (loopback up), or -1:
-  // the monitor makes one.
-  int netns_fd = -1;
+  // The container will need a network namespace of its own: it is made at
+  // once, while the id is awaited.
+  bool new_netns = false;
   // The client's terminal size, for the container's pty.
   std::optional<tty::Winsize> size;
 };

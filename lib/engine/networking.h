@@ -69,9 +69,9 @@ absl::Status ConnectNetworks(const std::string& root, const NetworkPlan& plan,
 //   ASSIGN_OR_RETURN(int fd, netns.Wait());
 //   spec's network namespace path = absl::StrCat("/proc/self/fd/", fd);
 //
-// `run` starts the namespace earlier still, in the client (StartBare),
-// while it resolves the image and creates the container, and hands it to
-// the monitor, whose Start then only wires it.
+// A monitor spawned ahead of its container (start.h PendingMonitor) starts
+// the bare namespace earlier still (StartBare), while `run` creates the
+// container; its start then only wires it.
 class NetnsPreparer {
  public:
   NetnsPreparer() = default;
@@ -80,7 +80,7 @@ class NetnsPreparer {
   ~NetnsPreparer() { Join(); }
 
   // `plan` must outlive the wait. `made`, if valid, is a namespace a
-  // StartBare made (maybe in another process): it is only wired.
+  // StartBare made: it is only wired.
   void Start(const std::string& root, const NetworkPlan& plan,
              base::UniqueFd made = {});
   // Only a new namespace with its loopback up.

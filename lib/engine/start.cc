@@ -19,9 +19,10 @@ namespace {
 
 constexpr char kExitCodePayload[] = "mydocker.dev/exit-code";
 
-// The monitor's fds: 3 the report pipe, then the attach stream and the
-// network namespace, each if there is one.
+// The monitor's fds: 3 the report pipe, 4 where the id comes from, then
+// the attach stream if there is one.
 constexpr int kReportFd = 3;
+constexpr int kIdFd = 4;
 
 }  // namespace
 
@@ -37,66 +38,78 @@ int ExitCodeOf(const absl::Status& status, int fallback) {
   return fallback;
 }
 
-absl::StatusOr<Started> StartContainer(const std::string& root,
-                                       const std::string& id,
-                                       const StartOptions& options) {
+absl::StatusOr<PendingMonitor> PendingMonitor::Spawn(const std::string& root,
+                                                    const StartOptions& options) {
+  PendingMonitor m;
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) return base::ErrnoStatus(errno, "pipe");
-  base::UniqueFd report_r(report[0]), report_w(report[1]);
-  base::UniqueFd stream, stream_peer;
+  m.report_.reset(report[0]);
+  base::UniqueFd report_w(report[1]);
+  // A socket, not a pipe: a monitor that died makes the id's send fail
+  // with EPIPE (MSG_NOSIGNAL), not kill this process.
+  int idp[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, idp) != 0) {
+    return base::ErrnoStatus(errno, "socketpair");
+  }
+  m.id_.reset(idp[0]);
+  base::UniqueFd id_r(idp[1]);
+  base::UniqueFd stream_peer;
   if (options.attach) {
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
       return base::ErrnoStatus(errno, "socketpair");
     }
-    stream.reset(sp[0]);
+    m.stream_.reset(sp[0]);
     stream_peer.reset(sp[1]);
   }
   std::vector<std::string> argv = {"mydocker", "--root", root, "monitor",
-                                   absl::StrCat("--report-fd=", kReportFd)};
+                                   absl::StrCat("--report-fd=", kReportFd),
+                                   absl::StrCat("--id-fd=", kIdFd)};
   runtime::SpawnOptions spawn;
-  spawn.view = options.view;
-  spawn.fds = {-1, -1, -1, report_w.get()};
+  spawn.fds = {-1, -1, -1, report_w.get(), id_r.get()};
   if (options.attach) {
     argv.push_back(absl::StrCat("--attach-fd=", spawn.fds.size()));
     spawn.fds.push_back(stream_peer.get());
   }
-  if (options.netns_fd >= 0) {
-    argv.push_back(absl::StrCat("--netns-fd=", spawn.fds.size()));
-    spawn.fds.push_back(options.netns_fd);
-  }
+  if (options.new_netns) argv.push_back("--new-netns");
   if (options.size) {
     argv.push_back(absl::StrCat("--size=", options.size->rows, "x",
                                 options.size->cols));
   }
-  argv.push_back(id);
 
   // Its own session (the user's terminal and its signals are not its
   // business), nothing of ours but the fds above, and run from a read-only
-  // mount of this binary: the container this monitor starts must never
+  // view of this binary: the container this monitor starts must never
   // reach a writable host binary (CVE-2019-5736). It outlives this command,
   // which never reaps it; once we exit, init does.
   absl::StatusOr<runtime::Spawned> spawned = runtime::SpawnProtected(argv, spawn);
-  if (!spawned.ok()) {
-    return WithExitCode(spawned.status(), 125);
-  }
-  report_w.reset();
-  stream_peer.reset();
-  std::string line;
+  if (!spawned.ok()) return WithExitCode(spawned.status(), 125);
+  return m;
+}
+
+absl::StatusOr<Started> PendingMonitor::Start(const std::string& id) {
+  const std::string line = id + "\n";
+  ssize_t sent;
+  do {
+    sent = send(id_.get(), line.data(), line.size(), MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  id_.reset();
+  // A failed send (the monitor is gone) shows as a missing report below.
+  std::string report;
   char buf[4096];
   while (true) {
-    ssize_t n = read(report_r.get(), buf, sizeof(buf));
+    ssize_t n = read(report_.get(), buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    line.append(buf, n);
+    report.append(buf, n);
   }
-  absl::string_view text = absl::StripSuffix(line, "\n");
+  absl::string_view text = absl::StripSuffix(report, "\n");
   if (absl::ConsumePrefix(&text, "ok ")) {
     Started s;
     if (!absl::SimpleAtoi(text, &s.pid)) {
-      return absl::InternalError(absl::StrCat("monitor: bad report: ", line));
+      return absl::InternalError(absl::StrCat("monitor: bad report: ", report));
     }
-    s.stream = std::move(stream);
+    s.stream = std::move(stream_);
     return s;
   }
   if (absl::ConsumePrefix(&text, "err ")) {
@@ -112,6 +125,14 @@ absl::StatusOr<Started> StartContainer(const std::string& root,
   return WithExitCode(
       absl::InternalError("the container's monitor died before it reported"),
       125);
+}
+
+absl::StatusOr<Started> StartContainer(const std::string& root,
+                                       const std::string& id,
+                                       const StartOptions& options) {
+  absl::StatusOr<PendingMonitor> m = PendingMonitor::Spawn(root, options);
+  if (!m.ok()) return m.status();
+  return m->Start(id);
 }
 
 }  // namespace mydocker::engine

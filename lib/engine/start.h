@@ -1,6 +1,7 @@
 // Starting a stored container: spawns its monitor (monitor.h) detached from
 // the caller (its own session, not the caller's child), waits for the
-// monitor's report, and hands back the attach stream if asked for.
+// monitor's report, and hands back the attach stream if asked for. The
+// monitor can be spawned before the container exists (PendingMonitor).
 //
 //   StartOptions o;
 //   o.attach = true;
@@ -27,11 +28,9 @@ namespace mydocker::engine {
 struct StartOptions {
   bool attach = false;  // Keep an attach stream to the monitor.
   std::optional<tty::Winsize> size;  // For the container's pty.
-  // A network namespace for the container, made by a NetnsPreparer's
-  // StartBare (networking.h); the monitor gets a copy. -1: it makes one.
-  int netns_fd = -1;
-  // runtime::ProtectedView of this binary, made beforehand; -1: made here.
-  int view = -1;
+  // The container gets a network namespace of its own (not host, not
+  // container:): the monitor starts making it at once.
+  bool new_netns = false;
 };
 
 struct Started {
@@ -39,6 +38,25 @@ struct Started {
   base::UniqueFd stream;   // The attach stream, if asked for.
 };
 
+// A monitor spawned before its container exists: `run` spawns it while it
+// creates the container, so the monitor's own start (an exec, the loader,
+// a network namespace) overlaps the create. It waits for Start; without it
+// (the create failed, or this object went) it ends, having done nothing.
+class PendingMonitor {
+ public:
+  static absl::StatusOr<PendingMonitor> Spawn(const std::string& root,
+                                              const StartOptions& options);
+
+  // Gives the monitor the container `id` and waits for its report.
+  absl::StatusOr<Started> Start(const std::string& id);
+
+ private:
+  base::UniqueFd report_;  // The monitor's report, read here.
+  base::UniqueFd id_;      // Where the container's id goes.
+  base::UniqueFd stream_;  // The attach stream, if asked for.
+};
+
+// Spawns the monitor of the stored container `id` and waits for its report.
 absl::StatusOr<Started> StartContainer(const std::string& root,
                                        const std::string& id,
                                        const StartOptions& options);
