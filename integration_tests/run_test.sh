@@ -602,6 +602,11 @@ test_name_conflict_under_concurrent_runs() {
   done
   expect_ok md ps -a -q
   expect_eq 1 "$(wc -l <<< "$OUT")" "containers"
+  # Each run spawned a monitor while it created its container; those whose
+  # create failed end without starting anything: one monitor is left.
+  monitors() { pgrep -f -- "--root $MYDOCKER_ROOT monitor" | wc -l; }
+  wait_until 5 eval '(( $(monitors) == 1 ))'
+  expect_eq 1 "$(monitors)" "monitors after the conflicts"
   expect_ok md kill same
   expect_ok md rm same
   expect_no_traces "$winner"
