@@ -34,7 +34,7 @@ constexpr std::array kApplets = {
     Applet{"logout", "[SERVER]", "Log out from a registry", LogoutMain},
     Applet{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",
            LogsMain},
-    Applet{"monitor", "CONTAINER",
+    Applet{"monitor", "[CONTAINER]",
            "(internal) Start a container and stay its parent", MonitorMain,
            /*hidden=*/true},
     Applet{"network", "COMMAND",

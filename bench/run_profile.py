@@ -5,9 +5,10 @@
 
 Each TRACE is the output of
 
-    strace -f -ttt -T -y --seccomp-bpf -o TRACE -e trace=execve,clone,clone3,
-        vfork,fork,openat,fsync,fdatasync,syncfs,mount,umount2,write,rename,
-        unlinkat,rmdir,exit_group mydocker run --rm --net none busybox true
+    strace -f -ttt -T -y --seccomp-bpf -o TRACE -e trace=execve,execveat,
+        clone,clone3,vfork,fork,openat,fsync,fdatasync,syncfs,mount,umount2,
+        write,sendto,rename,unlinkat,rmdir,exit_group
+        mydocker run --rm --net none busybox true
 
 with ROOT the data root. Prints, as medians over the traces, the phases of a
 run (client start, create, monitor start, prepare, namespaces and mounts,
@@ -119,17 +120,20 @@ def phases(calls, root):
   in_root = lambda c, pid: (c.pid == pid and c.name == 'openat' and
                             FIRST_STR.match(c.args) and
                             FIRST_STR.match(c.args).group(1).startswith(root + '/'))
-  spawn = next(c for c in calls if c.pid == client and c.name in ('clone', 'fork', 'vfork'))
-  # The monitor: whoever clones the container's init (CLONE_NEWPID); it may
-  # be a fork of the client or an exec of mydocker after the double fork.
-  clone3 = next(c for c in calls if c.name in ('clone3', 'clone') and 'CLONE_NEWPID' in c.args)
-  mon = clone3.pid
-  mon_exec = next((c for c in calls if c.pid == mon and c.name == 'execve' and
-                   c.ret == '0' and c.start > spawn.start), None)
-  mon_start = mon_exec.end if mon_exec else min(c.start for c in calls if c.pid == mon)
+  # The monitor is spawned (posix_spawn's kind: CLONE_VFORK) by a thread of
+  # the client while the container is created; it gets the container's id
+  # over a socket (the client's sendto) once the container exists.
+  spawn = next(c for c in calls if c.name in ('clone', 'clone3') and 'CLONE_VFORK' in c.args)
+  mon = int(spawn.ret)
+  mon_exec = next(c for c in calls if c.pid == mon and c.name in ('execve', 'execveat')
+                  and c.ret == '0')
+  id_sent = next(c for c in calls if c.name == 'sendto' and c.start > spawn.start and
+                 c.pid != mon)
+  # The monitor clones the container's init (CLONE_NEWPID).
+  clone3 = next(c for c in calls if c.pid == mon and c.name in ('clone3', 'clone') and
+                'CLONE_NEWPID' in c.args)
   child = int(clone3.ret)
   cl_main = next(c for c in calls if in_root(c, client))
-  mon_main = next((c for c in calls if in_root(c, mon) and c.start >= mon_start), None)
   cmd_exec = next(c for c in calls if c.pid == child and c.name == 'execve' and c.ret == '0')
   child_end = max(c.end for c in calls if c.pid == child)
   mon_end = max(c.end for c in calls if c.pid == mon)
@@ -137,30 +141,25 @@ def phases(calls, root):
   cg = sum(c.dur for c in calls if c.name == 'write' and 'cgroup.procs' in c.args)
   syncs = [c for c in calls if c.name in ('fsync', 'fdatasync', 'syncfs')]
 
-  def sync_in(a, b, pid):
-    s = [c for c in syncs if c.pid == pid and a <= c.start < b]
+  def sync_in(a, b, pids):
+    s = [c for c in syncs if c.pid in pids and a <= c.start < b]
     return len(s), sum(c.dur for c in s)
 
+  client_tids = {c.pid for c in calls if c.pid not in (mon, child) and c.start < id_sent.end}
   out = collections.OrderedDict()
   out['client: exec -> main (dynamic linking, init)'] = (cl_main.start, None)
-  out['client: main -> monitor spawned (create)'] = (
-      spawn.start - cl_main.start, sync_in(cl_main.start, spawn.start, client))
-  if mon_exec:
-    out['spawn: fork, fork, exec of the monitor'] = (mon_start - spawn.start, None)
-    out['monitor: exec -> main (dynamic linking, init)'] = (mon_main.start - mon_start, None)
-  else:
-    out['spawn: fork, fork of the monitor (no exec)'] = (mon_start - spawn.start, None)
-  if mon_exec:
-    out['monitor: main -> clone3 (prepare, mount, config.json)'] = (
-        clone3.start - mon_main.start, sync_in(mon_main.start, clone3.start, mon))
-  else:
-    out['monitor: start -> clone3 (prepare, mount, config.json)'] = (
-        clone3.start - mon_start, sync_in(mon_start, clone3.start, mon))
+  out['client: main -> monitor spawned (request checks)'] = (
+      spawn.start - cl_main.start, None)
+  out['client: main -> id sent (create)'] = (
+      id_sent.start - cl_main.start, sync_in(cl_main.start, id_sent.start, client_tids))
+  out['  meanwhile: spawn -> the monitor exec\'d'] = (mon_exec.end - spawn.start, None)
+  out['monitor: id sent -> clone3 (prepare, mount, config.json)'] = (
+      clone3.start - id_sent.start, sync_in(id_sent.start, clone3.start, {mon}))
   out['clone3 -> exec of the command (ns, cgroup, mounts)'] = (cmd_exec.start - clone3.start, None)
   out['  of which the writes to cgroup.procs'] = (cg, None)
   out['the command: exec -> exit'] = (child_end - cmd_exec.start, None)
   out['exit -> monitor exits (state, umount, --rm)'] = (
-      mon_end - child_end, sync_in(child_end, mon_end, mon))
+      mon_end - child_end, sync_in(child_end, mon_end, {mon}))
   out['total: client exec -> client exit'] = (cl_end, (len(syncs), sum(c.dur for c in syncs)))
   return out
 

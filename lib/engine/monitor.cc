@@ -157,20 +157,21 @@ class Background {
   Background& operator=(const Background&) = delete;
   ~Background() { Join(); }
 
+  // Once: the work starts, on the thread or here.
   void Start(std::function<T()> work) {
-    work_ = std::move(work);
+    if (started_) return;
     started_ = true;
+    work_ = std::move(work);
     try {
       thread_ = std::thread([this] { result_.emplace(work_()); });
     } catch (const std::system_error&) {
       result_.emplace(work_());
     }
   }
-  bool started() const { return started_; }
-  // After Start.
-  T& Wait() {
+  // The work's result once it is done; nullptr if it was never started.
+  T* Wait() {
     Join();
-    return *result_;
+    return result_ ? &*result_ : nullptr;
   }
 
  private:
@@ -301,10 +302,6 @@ void Monitor::UndoStart(container::Container& c,
 }
 
 absl::StatusOr<Running> Monitor::Start() {
-  // The namespace made while the id was awaited, if that went well (else
-  // the start makes one, and reports what fails).
-  base::UniqueFd made_netns;
-  if (early_netns_.started() && early_netns_.Wait().ok()) made_netns = early_netns_.Take();
   ASSIGN_OR_RETURN(base::FileLock lock, store_.LockContainer(o_.id));
   ASSIGN_OR_RETURN(container::Container c, store_.LoadById(o_.id));
   ASSIGN_OR_RETURN(bool refreshed, store_.RefreshState(c));
@@ -328,9 +325,8 @@ absl::StatusOr<Running> Monitor::Start() {
   auto fail = [&](const absl::Status& s, int exit_code) -> absl::Status {
     // The threads are done before anything is undone.
     (void)netns.Wait();
-    if (!cg && cgroups.started()) {
-      absl::StatusOr<MadeCgroup>& made = cgroups.Wait();
-      if (made.ok()) cg.emplace(std::move(made->cgroup));
+    if (absl::StatusOr<MadeCgroup>* made = cgroups.Wait(); !cg && made && made->ok()) {
+      cg.emplace(std::move((*made)->cgroup));
     }
     start_exit_code_ = exit_code;
     UndoStart(c, cg, mounted, std::string(s.message()), exit_code);
@@ -351,7 +347,9 @@ absl::StatusOr<Running> Monitor::Start() {
   // NAT rules): the container joins it ready.
   const std::string& mode = c.host_config.network_mode;
   if (mode != "host" && !absl::StartsWith(mode, "container:")) {
-    netns.Start(o_.root, plan, std::move(made_netns));
+    // The namespace begun while the id was awaited, if it was (the
+    // monitor of a `run`), is taken once made, without waiting here.
+    netns.Start(o_.root, plan, early_netns_.started() ? &early_netns_ : nullptr);
   }
   {
     absl::StatusOr<std::pair<spec::ImageConfig, spec::RunOptions>> inputs =
@@ -429,7 +427,7 @@ absl::StatusOr<Running> Monitor::Start() {
     }
   }
 
-  absl::StatusOr<MadeCgroup>& made = cgroups.Wait();
+  absl::StatusOr<MadeCgroup>& made = *cgroups.Wait();  // Started above.
   if (!made.ok()) return fail(made.status(), 125);
   cg.emplace(std::move(made->cgroup));
   const cgroup::Cgroup::JoinFds& join = made->join;

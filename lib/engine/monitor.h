@@ -11,7 +11,8 @@
 // The start is reported once on `report_fd`, one line:
 //   "ok <pid>\n"                   the container runs (its record says so)
 //   "err <exit status> <message>\n" it did not start; the record says why
-// and the fd is closed.
+// and the fd is closed. A monitor whose container id never came (id_fd)
+// reports nothing and ends.
 #ifndef MYDOCKER_LIB_ENGINE_MONITOR_H_
 #define MYDOCKER_LIB_ENGINE_MONITOR_H_
 
@@ -39,7 +40,7 @@ struct MonitorOptions {
 };
 
 // Runs the container to its end. Returns the monitor's own exit status: 0
-// when the exit was recorded, 1 when the start failed.
+// when the exit was recorded (or no id came), 1 when the start failed.
 int RunMonitor(const MonitorOptions& options);
 
 }  // namespace mydocker::engine

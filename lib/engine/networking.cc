@@ -392,16 +392,34 @@ absl::StatusOr<base::UniqueFd> NewNetns() {
 
 }  // namespace
 
+namespace {
+
+// A new namespace with its loopback up.
+absl::StatusOr<base::UniqueFd> NewBareNetns() {
+  ASSIGN_OR_RETURN(base::UniqueFd fd, NewNetns());
+  // Every sandbox gets its loopback up, as libnetwork does.
+  RETURN_IF_ERROR(network::SetLoopbackUp(fd.get()));
+  return fd;
+}
+
+// `bare`'s namespace, or a new one if it could not make it.
+absl::StatusOr<base::UniqueFd> TakeBare(NetnsPreparer& bare) {
+  if (bare.Wait().ok()) return bare.Take();
+  return NewBareNetns();
+}
+
+}  // namespace
+
 void NetnsPreparer::Start(const std::string& root, const NetworkPlan& plan,
-                          base::UniqueFd made) {
+                          NetnsPreparer* bare) {
   started_ = true;
-  if (made && plan.attachments.empty()) {
-    fd_ = std::move(made);  // Nothing to wire: no thread.
+  if (bare != nullptr && plan.attachments.empty()) {
+    bare_ = bare;  // Nothing to wire: no thread; taken by Join.
     return;
   }
   // A thread that cannot start (a pids limit) fails the start, cleanly.
   try {
-    StartThread(root, &plan, std::move(made));
+    StartThread(root, &plan, bare);
   } catch (const std::system_error& e) {
     status_ = base::ErrnoStatus(e.code().value(), "start a thread");
   }
@@ -410,33 +428,36 @@ void NetnsPreparer::Start(const std::string& root, const NetworkPlan& plan,
 void NetnsPreparer::StartBare() {
   started_ = true;
   try {
-    StartThread("", nullptr, base::UniqueFd());
+    StartThread("", nullptr, nullptr);
   } catch (const std::system_error& e) {
     status_ = base::ErrnoStatus(e.code().value(), "start a thread");
   }
 }
 
 void NetnsPreparer::StartThread(const std::string& root, const NetworkPlan* plan,
-                                base::UniqueFd made) {
-  thread_ = std::thread([this, root, plan, made = std::move(made)]() mutable {
-    if (!made) {
-      absl::StatusOr<base::UniqueFd> fd = NewNetns();
-      if (!fd.ok()) {
-        status_ = fd.status();
-        return;
-      }
-      // Every sandbox gets its loopback up, as libnetwork does.
-      status_ = network::SetLoopbackUp(fd->get());
-      if (!status_.ok()) return;
-      made = std::move(*fd);
+                                NetnsPreparer* bare) {
+  thread_ = std::thread([this, root, plan, bare] {
+    absl::StatusOr<base::UniqueFd> fd = bare != nullptr ? TakeBare(*bare) : NewBareNetns();
+    if (!fd.ok()) {
+      status_ = fd.status();
+      return;
     }
-    if (plan != nullptr) status_ = ConnectNetworks(root, *plan, made.get());
-    fd_ = std::move(made);
+    if (plan != nullptr) status_ = ConnectNetworks(root, *plan, fd->get());
+    fd_ = *std::move(fd);
   });
 }
 
 void NetnsPreparer::Join() {
   if (thread_.joinable()) thread_.join();
+  if (bare_ != nullptr) {
+    absl::StatusOr<base::UniqueFd> fd = TakeBare(*bare_);
+    bare_ = nullptr;
+    if (fd.ok()) {
+      fd_ = *std::move(fd);
+    } else {
+      status_ = fd.status();
+    }
+  }
 }
 
 absl::StatusOr<int> NetnsPreparer::Wait() {

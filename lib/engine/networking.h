@@ -77,12 +77,15 @@ class NetnsPreparer {
   NetnsPreparer() = default;
   NetnsPreparer(const NetnsPreparer&) = delete;
   NetnsPreparer& operator=(const NetnsPreparer&) = delete;
-  ~NetnsPreparer() { Join(); }
+  ~NetnsPreparer() {
+    if (thread_.joinable()) thread_.join();
+  }
 
-  // `plan` must outlive the wait. `made`, if valid, is a namespace a
-  // StartBare made: it is only wired.
+  // `plan` must outlive the wait. `bare`, if given, is a preparer whose
+  // StartBare runs (it must outlive the wait): its namespace is taken, once
+  // made, and only wired (made anew if it could not be).
   void Start(const std::string& root, const NetworkPlan& plan,
-             base::UniqueFd made = {});
+             NetnsPreparer* bare = nullptr);
   // Only a new namespace with its loopback up.
   void StartBare();
   // The namespace's fd once it is wired, or why not. Idempotent.
@@ -95,12 +98,14 @@ class NetnsPreparer {
   bool started() const { return started_; }
 
  private:
+  // Joins the thread, and takes `bare_`'s namespace if that is pending.
   void Join();
   void StartThread(const std::string& root, const NetworkPlan* plan,
-                   base::UniqueFd made);
+                   NetnsPreparer* bare);
 
   bool started_ = false;
   std::thread thread_;
+  NetnsPreparer* bare_ = nullptr;  // Start's `bare`, with nothing to wire.
   base::UniqueFd fd_;
   absl::Status status_;
 };

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/base/errno_status.h"
+#include "lib/base/status_macros.h"
 #include "lib/runtime/self_exec.h"
 
 namespace mydocker::engine {
@@ -19,10 +20,9 @@ namespace {
 
 constexpr char kExitCodePayload[] = "mydocker.dev/exit-code";
 
-// The monitor's fds: 3 the report pipe, 4 where the id comes from, then
-// the attach stream if there is one.
+// The monitor's fds: 3 the report pipe, then where the id comes from and
+// the attach stream, each if there is one.
 constexpr int kReportFd = 3;
-constexpr int kIdFd = 4;
 
 }  // namespace
 
@@ -38,44 +38,32 @@ int ExitCodeOf(const absl::Status& status, int fallback) {
   return fallback;
 }
 
-absl::StatusOr<PendingMonitor> PendingMonitor::Spawn(const std::string& root,
-                                                    const StartOptions& options) {
-  PendingMonitor m;
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) return base::ErrnoStatus(errno, "pipe");
-  m.report_.reset(report[0]);
-  base::UniqueFd report_w(report[1]);
-  // A socket, not a pipe: a monitor that died makes the id's send fail
-  // with EPIPE (MSG_NOSIGNAL), not kill this process.
-  int idp[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, idp) != 0) {
-    return base::ErrnoStatus(errno, "socketpair");
-  }
-  m.id_.reset(idp[0]);
-  base::UniqueFd id_r(idp[1]);
-  base::UniqueFd stream_peer;
-  if (options.attach) {
-    int sp[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
-      return base::ErrnoStatus(errno, "socketpair");
-    }
-    m.stream_.reset(sp[0]);
-    stream_peer.reset(sp[1]);
-  }
+namespace {
+
+// The monitor's end of things, spawned: for the container `id`, or, with
+// `id_r`, for the one whose id comes from there.
+absl::Status SpawnMonitor(const std::string& root, const StartOptions& options,
+                          const std::string& id, int report_w, int id_r,
+                          int stream_peer) {
   std::vector<std::string> argv = {"mydocker", "--root", root, "monitor",
-                                   absl::StrCat("--report-fd=", kReportFd),
-                                   absl::StrCat("--id-fd=", kIdFd)};
+                                   absl::StrCat("--report-fd=", kReportFd)};
   runtime::SpawnOptions spawn;
-  spawn.fds = {-1, -1, -1, report_w.get(), id_r.get()};
-  if (options.attach) {
-    argv.push_back(absl::StrCat("--attach-fd=", spawn.fds.size()));
-    spawn.fds.push_back(stream_peer.get());
+  spawn.fds = {-1, -1, -1, report_w};
+  if (id_r >= 0) {
+    argv.push_back(absl::StrCat("--id-fd=", spawn.fds.size()));
+    spawn.fds.push_back(id_r);
+    // Its start makes the namespace itself, in parallel, when it has the id.
+    if (options.new_netns) argv.push_back("--new-netns");
   }
-  if (options.new_netns) argv.push_back("--new-netns");
+  if (stream_peer >= 0) {
+    argv.push_back(absl::StrCat("--attach-fd=", spawn.fds.size()));
+    spawn.fds.push_back(stream_peer);
+  }
   if (options.size) {
     argv.push_back(absl::StrCat("--size=", options.size->rows, "x",
                                 options.size->cols));
   }
+  if (!id.empty()) argv.push_back(id);
 
   // Its own session (the user's terminal and its signals are not its
   // business), nothing of ours but the fds above, and run from a read-only
@@ -84,21 +72,15 @@ absl::StatusOr<PendingMonitor> PendingMonitor::Spawn(const std::string& root,
   // which never reaps it; once we exit, init does.
   absl::StatusOr<runtime::Spawned> spawned = runtime::SpawnProtected(argv, spawn);
   if (!spawned.ok()) return WithExitCode(spawned.status(), 125);
-  return m;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<Started> PendingMonitor::Start(const std::string& id) {
-  const std::string line = id + "\n";
-  ssize_t sent;
-  do {
-    sent = send(id_.get(), line.data(), line.size(), MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  id_.reset();
-  // A failed send (the monitor is gone) shows as a missing report below.
+// The monitor's report, read to its end.
+absl::StatusOr<Started> ReadReport(int fd, base::UniqueFd stream) {
   std::string report;
   char buf[4096];
   while (true) {
-    ssize_t n = read(report_.get(), buf, sizeof(buf));
+    ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     report.append(buf, n);
@@ -109,7 +91,7 @@ absl::StatusOr<Started> PendingMonitor::Start(const std::string& id) {
     if (!absl::SimpleAtoi(text, &s.pid)) {
       return absl::InternalError(absl::StrCat("monitor: bad report: ", report));
     }
-    s.stream = std::move(stream_);
+    s.stream = std::move(stream);
     return s;
   }
   if (absl::ConsumePrefix(&text, "err ")) {
@@ -127,12 +109,72 @@ absl::StatusOr<Started> PendingMonitor::Start(const std::string& id) {
       125);
 }
 
+// A pipe (close-on-exec), as its read and write ends.
+absl::StatusOr<std::pair<base::UniqueFd, base::UniqueFd>> Pipe() {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return base::ErrnoStatus(errno, "pipe");
+  return std::make_pair(base::UniqueFd(p[0]), base::UniqueFd(p[1]));
+}
+
+// A connected pair of stream sockets (close-on-exec).
+absl::StatusOr<std::pair<base::UniqueFd, base::UniqueFd>> SocketPair() {
+  int p[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0) {
+    return base::ErrnoStatus(errno, "socketpair");
+  }
+  return std::make_pair(base::UniqueFd(p[0]), base::UniqueFd(p[1]));
+}
+
+}  // namespace
+
+absl::StatusOr<PendingMonitor> PendingMonitor::Spawn(const std::string& root,
+                                                    const StartOptions& options) {
+  PendingMonitor m;
+  ASSIGN_OR_RETURN(auto report, Pipe());
+  // A socket, not a pipe: a monitor that died makes the id's send fail
+  // with EPIPE (MSG_NOSIGNAL), not kill this process.
+  ASSIGN_OR_RETURN(auto id, SocketPair());
+  std::pair<base::UniqueFd, base::UniqueFd> stream;
+  if (options.attach) {
+    ASSIGN_OR_RETURN(stream, SocketPair());
+  }
+  RETURN_IF_ERROR(SpawnMonitor(root, options, "", report.second.get(),
+                               id.second.get(), stream.second.get()));
+  m.report_ = std::move(report.first);
+  m.id_ = std::move(id.first);
+  m.stream_ = std::move(stream.first);
+  return m;
+}
+
+absl::StatusOr<Started> PendingMonitor::Start(const std::string& id) {
+  const std::string line = id + "\n";
+  size_t sent = 0;
+  while (sent < line.size()) {
+    ssize_t n = send(id_.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return WithExitCode(base::ErrnoStatus(errno, "send the container's id to its monitor"),
+                          125);
+    }
+    sent += static_cast<size_t>(n);
+  }
+  id_.reset();
+  return ReadReport(report_.get(), std::move(stream_));
+}
+
 absl::StatusOr<Started> StartContainer(const std::string& root,
                                        const std::string& id,
                                        const StartOptions& options) {
-  absl::StatusOr<PendingMonitor> m = PendingMonitor::Spawn(root, options);
-  if (!m.ok()) return m.status();
-  return m->Start(id);
+  ASSIGN_OR_RETURN(auto report, Pipe());
+  std::pair<base::UniqueFd, base::UniqueFd> stream;
+  if (options.attach) {
+    ASSIGN_OR_RETURN(stream, SocketPair());
+  }
+  RETURN_IF_ERROR(SpawnMonitor(root, options, id, report.second.get(), -1,
+                               stream.second.get()));
+  report.second.reset();
+  stream.second.reset();
+  return ReadReport(report.first.get(), std::move(stream.first));
 }
 
 }  // namespace mydocker::engine

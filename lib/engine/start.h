@@ -1,5 +1,5 @@
 // Starting a stored container: spawns its monitor (monitor.h) detached from
-// the caller (its own session, not the caller's child), waits for the
+// the caller (its own session; the caller never reaps it), waits for the
 // monitor's report, and hands back the attach stream if asked for. The
 // monitor can be spawned before the container exists (PendingMonitor).
 //
@@ -41,7 +41,8 @@ struct Started {
 // A monitor spawned before its container exists: `run` spawns it while it
 // creates the container, so the monitor's own start (an exec, the loader,
 // a network namespace) overlaps the create. It waits for Start; without it
-// (the create failed, or this object went) it ends, having done nothing.
+// (the create failed, or this object went) it ends, having started nothing
+// (the network namespace it began goes with it).
 class PendingMonitor {
  public:
   static absl::StatusOr<PendingMonitor> Spawn(const std::string& root,
