@@ -390,10 +390,6 @@ absl::StatusOr<base::UniqueFd> NewNetns() {
   return fd;
 }
 
-}  // namespace
-
-namespace {
-
 // A new namespace with its loopback up.
 absl::StatusOr<base::UniqueFd> NewBareNetns() {
   ASSIGN_OR_RETURN(base::UniqueFd fd, NewNetns());
