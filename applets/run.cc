@@ -60,8 +60,7 @@ engine::StartOptions MonitorOptionsFor(const container::Config& config,
   engine::StartOptions o;
   o.attach = attach;
   if (config.tty) o.size = tty::GetWinsize(STDIN_FILENO);
-  const std::string& mode = host.network_mode;
-  o.new_netns = mode != "host" && !absl::StartsWith(mode, "container:");
+  o.new_netns = engine::HasOwnNetns(host);
   return o;
 }
 

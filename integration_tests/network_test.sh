@@ -146,11 +146,16 @@ remove_peer_ns() {
   ip netns del "$1"
 }
 
-# start_outside_server DIR: python3's http.server for DIR on 10.98.0.2:8000
-# in the outside namespace, logging each request's source address to
-# DIR.log; waits until it serves. (Not `python3 -m http.server`: it looks
-# up its own name, which with no DNS server here can take 10 s.)
-start_outside_server() {
+# start_outside_host: the "outside host" namespace (10.98.0.2, reached
+# through the harness host's 10.98.0.1) serving srv/hello.txt ("hello from
+# outside") with python3's http.server on port 8000, each request's source
+# address logged to srv.log; waits until it serves. (Not `python3 -m
+# http.server`: it looks up its own name, which with no DNS server here can
+# take 10 s.)
+start_outside_host() {
+  make_peer_ns outside out-host 10.98.0.1 10.98.0.2
+  mkdir srv
+  echo "hello from outside" > srv/hello.txt
   ip netns exec outside python3 -u -c '
 import functools, http.server, socketserver, sys
 class Server(http.server.ThreadingHTTPServer):
@@ -161,9 +166,9 @@ handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.
 server = Server(("10.98.0.2", 8000), handler)
 print("serving", flush=True)
 server.serve_forever()
-' "$1" > "$1.log" 2>&1 &
+' "$PWD/srv" > srv.log 2>&1 &
   _helper_pids+=($!)
-  wait_until 10 grep -qs "^serving" "$1.log"
+  wait_until 10 grep -qs "^serving" srv.log
 }
 
 # The default bridge outlives its containers, as docker0 outlives them
@@ -311,10 +316,7 @@ test_containers_on_a_network_reach_each_other_by_name() {
 
 test_outside_host_sees_the_harness_hosts_address() {
   fresh_root
-  make_peer_ns outside out-host 10.98.0.1 10.98.0.2
-  mkdir srv
-  echo "hello from outside" > srv/hello.txt
-  start_outside_server "$PWD/srv"
+  start_outside_host
   expect_ok md network create wan
   expect_ok md run -d --name fetcher --net wan busybox sleep 60
   local ip
@@ -334,10 +336,7 @@ test_outside_host_sees_the_harness_hosts_address() {
 
 test_internal_network_has_no_way_out_but_reaches_its_own() {
   fresh_root
-  make_peer_ns outside out-host 10.98.0.1 10.98.0.2
-  mkdir srv
-  echo "hello from outside" > srv/hello.txt
-  start_outside_server "$PWD/srv"
+  start_outside_host
   expect_ok md network create --internal sealed
   expect_eq true "$(md network inspect sealed | jq -r '.[0].Internal')" "Internal in network inspect"
   expect_ok md run -d --name inner --net sealed nginx
@@ -368,11 +367,8 @@ test_forwarding_turned_on_routes_only_our_networks() {
   fresh_root
   local fwd=/proc/sys/net/ipv4/ip_forward
   echo 0 > "$fwd"
-  make_peer_ns outside out-host 10.98.0.1 10.98.0.2
+  start_outside_host
   make_peer_ns client cl-host 10.99.0.1 10.99.0.2
-  mkdir srv
-  echo "hello from outside" > srv/hello.txt
-  start_outside_server "$PWD/srv"
   expect_ok md network create wan
   expect_ok md run -d --name fetcher --net wan busybox sleep 60
   expect_eq 1 "$(cat "$fwd")" "ip_forward with a container on a network"

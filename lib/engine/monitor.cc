@@ -195,9 +195,9 @@ struct MadeCgroup {
 };
 
 absl::StatusOr<MadeCgroup> MakeCgroup(const std::string& path,
-                                      const spec::RunOptions& run) {
+                                      const spec::RunOptions& run,
+                                      const spec::HostFeatures& host) {
   ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::Detect());
-  ASSIGN_OR_RETURN(spec::HostFeatures host, spec::DetectHostFeatures());
   ASSIGN_OR_RETURN(spec::Resources resources, spec::BuildResources(run, host));
   ASSIGN_OR_RETURN(cgroup::Cgroup cg, cgroup::Cgroup::Create(layout, path, resources));
   absl::StatusOr<cgroup::Cgroup::JoinFds> join = cg.OpenForJoin();
@@ -345,19 +345,19 @@ absl::StatusOr<Running> Monitor::Start() {
   }
   // The network namespace is made and wired meanwhile (veths, addresses,
   // NAT rules): the container joins it ready.
-  const std::string& mode = c.host_config.network_mode;
-  if (mode != "host" && !absl::StartsWith(mode, "container:")) {
+  if (HasOwnNetns(c.host_config)) {
     // The namespace begun while the id was awaited, if it was (the
     // monitor of a `run`), is taken once made, without waiting here.
     netns.Start(o_.root, plan, early_netns_.started() ? &early_netns_ : nullptr);
   }
+  absl::StatusOr<spec::HostFeatures> host = spec::DetectHostFeatures();
+  if (!host.ok()) return fail(host.status(), 125);
   {
     absl::StatusOr<std::pair<spec::ImageConfig, spec::RunOptions>> inputs =
         BuilderInputs(c);
     if (!inputs.ok()) return fail(inputs.status(), 125);
-    cgroups.Start([path = CgroupPath(c.id), run = std::move(inputs->second)] {
-      return MakeCgroup(path, run);
-    });
+    cgroups.Start([path = CgroupPath(c.id), run = std::move(inputs->second),
+                   host = *host] { return MakeCgroup(path, run, host); });
   }
   s = store_.PrepareFirstStart(c, {.container_ips = plan.ips});
   if (!s.ok()) return fail(s, 125);
@@ -375,8 +375,6 @@ absl::StatusOr<Running> Monitor::Start() {
     if (!p.ok()) return fail(p.status(), 125);
     init_binary = *p;
   }
-  absl::StatusOr<spec::HostFeatures> host = spec::DetectHostFeatures();
-  if (!host.ok()) return fail(host.status(), 125);
   absl::StatusOr<spec::Spec> sp =
       ContainerSpec(c, paths->merged_dir, init_binary, *host);
   if (!sp.ok()) return fail(sp.status(), 125);

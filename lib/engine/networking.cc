@@ -463,6 +463,10 @@ absl::StatusOr<int> NetnsPreparer::Wait() {
   return fd_.get();
 }
 
+bool HasOwnNetns(const container::HostConfig& h) {
+  return h.network_mode != "host" && !absl::StartsWith(h.network_mode, "container:");
+}
+
 void ReleaseNetworks(const std::string& root, container::Container& c,
                      bool netns_gone) {
   std::vector<nat::PortRule> rules = RulesOf(c.network_settings, PortsIp(c));

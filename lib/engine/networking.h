@@ -51,6 +51,10 @@ struct NetworkPlan {
   std::vector<std::string> ips;  // the container's addresses, for hosts
 };
 
+// Whether a container with `h` gets a network namespace of its own (not
+// --network host or container:...): `run` and the monitor must agree.
+bool HasOwnNetns(const container::HostConfig& h);
+
 // See above. On failure, whatever it reserved is released again.
 absl::StatusOr<NetworkPlan> PrepareNetworks(const std::string& root,
                                             container::Container& c);
