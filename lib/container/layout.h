@@ -4,7 +4,7 @@
 //                                                     (dockerd's layout)
 //   <root>/image/overlay2/layerdb/mounts/<id>/{mount-id,init-id,parent}
 //   <root>/mydocker/containers/<id>/state.json        (mydocker's own)
-//   <root>/mydocker/names.json                        (the name index)
+//   <root>/mydocker/names                             (the name index)
 //   <root>/mydocker/trash/<id>/                       (a --rm container being deleted)
 //   <root>/mydocker/locks/{names,container-<id>}.lock
 //
@@ -50,7 +50,7 @@ inline std::string TrashDir(absl::string_view root) {
   return absl::StrCat(store::OwnDir(root), "/trash");
 }
 inline std::string NameIndexPath(absl::string_view root) {
-  return absl::StrCat(store::OwnDir(root), "/names.json");
+  return absl::StrCat(store::OwnDir(root), "/names");
 }
 
 // The lock of the name index, and of one container's records (taken by

@@ -9,16 +9,23 @@
 //  - names are unique: the conflict error is dockerd's, word for word.
 //
 // Uniqueness across processes comes from the name index,
-// <root>/mydocker/names.json ({"<id>":"/name",...}), changed only under the
-// names lock and replaced atomically. The index is a cache of what
-// containers/*/config.v2.json say, reconciled with the containers directory
-// whenever it is used, so containers dockerd made (or an index that was
-// lost) are picked up: a container directory the index does not know is
-// read, an entry whose container is gone is dropped - unless its creator is
-// still at work (it holds the container's lock until config.v2.json is
-// written). The name of a container the index knows is trusted, so a
-// `docker rename` done by dockerd on a shared data root is seen once the
-// index is rebuilt (remove names.json).
+// <root>/mydocker/names, a journal of lines "+<id> /name" (`id` is called
+// "/name", replacing any name it had) and "-<id>" (it has none), applied
+// in order. It is changed only under the names lock, by appending one
+// record with one write(2): no new inode, and no rewrite of what is
+// already there, per create or rm. When it holds more than twice as many
+// lines as live entries it is replaced, atomically, by one line per entry.
+// The index is a cache of what containers/*/config.v2.json say, reconciled
+// with the containers directory whenever it is used, so containers
+// dockerd made (or an index that was lost, or the previous version's
+// names.json) are picked up: a container directory the index does not
+// know is read, an entry whose container directory is gone is dropped -
+// unless its creator is still at work (it holds the container's lock until
+// config.v2.json is written). The entries of the containers that are there
+// are trusted without a look at each, but the owner of a name asked for is
+// checked: a reservation whose creator died before writing config.v2.json
+// gives the name up. So a `docker rename` done by dockerd on a shared data
+// root is seen once the index is rebuilt (remove mydocker/names).
 //
 //   NameIndex names(root);
 //   ASSIGN_OR_RETURN(std::string name, names.Reserve(id, "web"));  // "/web"
@@ -73,15 +80,11 @@ class NameIndex {
   // NotFound if no container has that name.
   absl::StatusOr<std::string> Lookup(absl::string_view name) const;
 
-  // id -> name for every container, reconciled, under the lock; rewrites
-  // the index if it was stale or missing.
+  // id -> name for every container, reconciled, under the lock; writes
+  // what reconciling changed to the index.
   absl::StatusOr<std::map<std::string, std::string>> Snapshot();
 
  private:
-  absl::StatusOr<std::map<std::string, std::string>> LoadReconciled(
-      bool* changed) const;
-  absl::Status Write(const std::map<std::string, std::string>& index) const;
-
   std::string root_;
 };
 

@@ -1,8 +1,10 @@
 #include "lib/container/names.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -39,6 +41,32 @@ void WriteContainer(const std::string& root, const std::string& id,
   ASSERT_TRUE(
       base::WriteFileAtomic(ConfigPath(root, id), SerializeConfigV2(c), 0600)
           .ok());
+}
+
+// Journal records, as the index writes them.
+std::string Set(const std::string& id, const std::string& name) {
+  return absl::StrCat("+", id, " ", name, "\n");
+}
+std::string Erase(const std::string& id) { return absl::StrCat("-", id, "\n"); }
+
+// Appends `data` to `path` as is, like an append that a crash cut short.
+void AppendRaw(const std::string& path, const std::string& data) {
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << path;
+  EXPECT_EQ(write(fd, data.data(), data.size()),
+            static_cast<ssize_t>(data.size()));
+  close(fd);
+}
+
+ino_t Inode(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_ino;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
 }
 
 TEST(CanonicalNameTest, DockersRule) {
@@ -107,8 +135,7 @@ TEST(NameIndexTest, ReserveLookupRelease) {
 
   WriteContainer(root, kId1, "/web");
   EXPECT_EQ(*names.Lookup("/web"), kId1);
-  EXPECT_EQ(*base::ReadFile(NameIndexPath(root)),
-            absl::StrCat("{\"", kId1, "\":\"/web\"}\n"));
+  EXPECT_EQ(*base::ReadFile(NameIndexPath(root)), Set(kId1, "/web"));
   // Released: free again.
   ASSERT_TRUE(names.Release(kId1).ok());
   absl::StatusOr<std::string> again = names.Reserve(kId2, "web");
@@ -147,17 +174,162 @@ TEST(NameIndexTest, PicksUpContainersItDoesNotKnow) {
   // A container removed behind the index's back frees its name.
   ASSERT_TRUE(base::RemoveAll(ContainerDir(root, kId1)).ok());
   EXPECT_TRUE(names.Reserve(kId3, "plain").ok());
-  // A damaged index is rebuilt.
-  ASSERT_TRUE(
-      base::WriteFileAtomic(NameIndexPath(root), "{nonsense", 0600).ok());
+  // A damaged index is rebuilt: its garbage lines are skipped.
+  ASSERT_TRUE(base::WriteFileAtomic(
+                  NameIndexPath(root),
+                  absl::StrCat("{nonsense\n+", kId2, "/full\n+abc /full\n-",
+                               kId2, " \n*", kId2, " /x\n"),
+                  0600)
+                  .ok());
   EXPECT_EQ(names.Reserve(kId1, "full").status(),
             NameConflictError("/full", kId2));
   // An entry naming a container that now has another name is not trusted.
-  ASSERT_TRUE(base::WriteFileAtomic(NameIndexPath(root),
-                                    absl::StrCat("{\"", kId2, "\":\"/old\"}\n"),
-                                    0600)
-                  .ok());
+  ASSERT_TRUE(
+      base::WriteFileAtomic(NameIndexPath(root), Set(kId2, "/old"), 0600).ok());
   EXPECT_TRUE(absl::IsNotFound(names.Lookup("/old").status()));
+}
+
+TEST(NameIndexTest, ReserveAndReleaseAppend) {
+  std::string root = testing::NewTempDir("names");
+  NameIndex names(root);
+  std::vector<base::FileLock> creators;
+  for (const char* id : {kId1, kId2, kId3}) {
+    absl::StatusOr<base::FileLock> lock =
+        store::Lock(root, ContainerLockName(id), base::FileLock::kExclusive);
+    ASSERT_TRUE(lock.ok());
+    creators.push_back(*std::move(lock));
+  }
+  ASSERT_TRUE(names.Reserve(kId1, "web").ok());
+  const std::string path = NameIndexPath(root);
+  const ino_t inode = Inode(path);
+  ASSERT_TRUE(names.Reserve(kId2, "db").ok());
+  ASSERT_TRUE(names.Release(kId1).ok());
+  ASSERT_TRUE(names.Reserve(kId3, "web").ok());
+  // A rename frees the old name.
+  ASSERT_TRUE(names.Reserve(kId3, "www").ok());
+  ASSERT_TRUE(names.Reserve(kId1, "web").ok());
+  ASSERT_TRUE(names.Release(kId2).ok());
+  EXPECT_EQ(Inode(path), inode);
+  EXPECT_EQ(*base::ReadFile(path),
+            absl::StrCat(Set(kId1, "/web"), Set(kId2, "/db"), Erase(kId1),
+                         Set(kId3, "/web"), Set(kId3, "/www"),
+                         Set(kId1, "/web"), Erase(kId2)));
+  absl::StatusOr<std::map<std::string, std::string>> all = names.Snapshot();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(*all, (std::map<std::string, std::string>{{kId1, "/web"},
+                                                      {kId3, "/www"}}));
+  EXPECT_EQ(Inode(path), inode);
+}
+
+TEST(NameIndexTest, TornLastLineIsIgnored) {
+  std::string root = testing::NewTempDir("names");
+  NameIndex names(root);
+  WriteContainer(root, kId1, "/web");
+  ASSERT_TRUE(names.Snapshot().ok());  // Writes the journal.
+  const std::string path = NameIndexPath(root);
+  ASSERT_EQ(*base::ReadFile(path), Set(kId1, "/web"));
+  // An append cut short: applied, it would rename kId1 (an entry whose
+  // container is there is trusted).
+  AppendRaw(path, absl::StrCat("+", kId1, " /other"));
+  EXPECT_EQ(*names.Lookup("/web"), kId1);
+  EXPECT_EQ(names.Reserve(kId2, "web").status(),
+            NameConflictError("/web", kId1));
+  absl::StatusOr<base::FileLock> lock =
+      store::Lock(root, ContainerLockName(kId3), base::FileLock::kExclusive);
+  ASSERT_TRUE(lock.ok());
+  ASSERT_TRUE(names.Reserve(kId3, "other").ok());
+  // The torn line was cut before the record was appended.
+  absl::StatusOr<std::string> text = base::ReadFile(path);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, absl::StrCat(Set(kId1, "/web"), Set(kId3, "/other")));
+  // Release too.
+  AppendRaw(path, absl::StrCat("-", kId1));
+  ASSERT_TRUE(names.Release(kId3).ok());
+  EXPECT_EQ(*base::ReadFile(path),
+            absl::StrCat(Set(kId1, "/web"), Set(kId3, "/other"), Erase(kId3)));
+  absl::StatusOr<std::map<std::string, std::string>> all = names.Snapshot();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(*all, (std::map<std::string, std::string>{{kId1, "/web"}}));
+}
+
+TEST(NameIndexTest, CompactsWhenMostLinesAreDead) {
+  std::string root = testing::NewTempDir("names");
+  NameIndex names(root);
+  WriteContainer(root, kId1, "/keep");
+  // A creator at work throughout: its reservation is live too.
+  absl::StatusOr<base::FileLock> busy =
+      store::Lock(root, ContainerLockName(kId3), base::FileLock::kExclusive);
+  ASSERT_TRUE(busy.ok());
+  ASSERT_TRUE(names.Reserve(kId3, "busy").ok());
+  const std::string path = NameIndexPath(root);
+  size_t most = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string id =
+        absl::StrCat(std::string(56, 'c'), absl::Hex(i, absl::kZeroPad8));
+    absl::StatusOr<base::FileLock> lock =
+        store::Lock(root, ContainerLockName(id), base::FileLock::kExclusive);
+    ASSERT_TRUE(names.Reserve(id, "tmp").ok()) << i;
+    ASSERT_TRUE(names.Release(id).ok());
+    absl::StatusOr<std::string> text = base::ReadFile(path);
+    ASSERT_TRUE(text.ok());
+    most = std::max<size_t>(most, std::count(text->begin(), text->end(), '\n'));
+  }
+  // At most 2 x 3 live entries (during a Reserve) + 64, and the Release.
+  EXPECT_LE(most, 2u * 3 + 64 + 1);
+  EXPECT_EQ(names.Reserve(kId2, "keep").status(),
+            NameConflictError("/keep", kId1));
+  EXPECT_EQ(names.Reserve(kId2, "busy").status(),
+            NameConflictError("/busy", kId3));
+  absl::StatusOr<std::map<std::string, std::string>> all = names.Snapshot();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(*all, (std::map<std::string, std::string>{{kId1, "/keep"},
+                                                      {kId3, "/busy"}}));
+}
+
+TEST(NameIndexTest, MigratesFromNamesJson) {
+  std::string root = testing::NewTempDir("names");
+  WriteContainer(root, kId1, "/web");
+  // The previous version's index, not read: its names come from the
+  // containers.
+  const std::string legacy = store::OwnDir(root) + "/names.json";
+  ASSERT_TRUE(base::MakeDirs(store::OwnDir(root), 0700).ok());
+  ASSERT_TRUE(base::WriteFileAtomic(
+                  legacy, absl::StrCat("{\"", kId2, "\":\"/ghost\"}\n"), 0600)
+                  .ok());
+  NameIndex names(root);
+  EXPECT_EQ(names.Reserve(kId3, "web").status(),
+            NameConflictError("/web", kId1));
+  EXPECT_FALSE(Exists(legacy));
+  EXPECT_EQ(*base::ReadFile(NameIndexPath(root)), Set(kId1, "/web"));
+  absl::StatusOr<base::FileLock> lock =
+      store::Lock(root, ContainerLockName(kId3), base::FileLock::kExclusive);
+  ASSERT_TRUE(lock.ok());
+  EXPECT_TRUE(names.Reserve(kId3, "ghost").ok());
+}
+
+TEST(NameIndexTest, DeadReservationWithDirectoryDoesNotBlock) {
+  std::string root = testing::NewTempDir("names");
+  NameIndex names(root);
+  {
+    absl::StatusOr<base::FileLock> lock =
+        store::Lock(root, ContainerLockName(kId1), base::FileLock::kExclusive);
+    ASSERT_TRUE(lock.ok());
+    ASSERT_TRUE(names.Reserve(kId1, "web").ok());
+    ASSERT_TRUE(base::MakeDirs(ContainerDir(root, kId1), 0710).ok());
+    // Its creator at work: the name is in use.
+    EXPECT_EQ(names.Reserve(kId2, "web").status(),
+              NameConflictError("/web", kId1));
+  }  // The creator died before it wrote config.v2.json.
+  const std::string path = NameIndexPath(root);
+  const std::string before = *base::ReadFile(path);
+  absl::StatusOr<base::FileLock> lock =
+      store::Lock(root, ContainerLockName(kId2), base::FileLock::kExclusive);
+  ASSERT_TRUE(lock.ok());
+  absl::StatusOr<std::string> n = names.Reserve(kId2, "web");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*base::ReadFile(path),
+            absl::StrCat(before, Erase(kId1), Set(kId2, "/web")));
+  EXPECT_FALSE(Exists(ContainerLockPath(root, kId1)));
 }
 
 TEST(NameIndexTest, GeneratedNamesAreUnique) {
