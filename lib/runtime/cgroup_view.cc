@@ -101,12 +101,13 @@ absl::StatusOr<CgroupView> PlanCgroupView(
   return view;
 }
 
-absl::StatusOr<CgroupView> CgroupViewOf(pid_t pid, bool new_cgroup_ns) {
+absl::StatusOr<CgroupView> CgroupViewOf(pid_t pid,
+                                        const std::vector<MountInfo>& host_mounts,
+                                        bool new_cgroup_ns) {
   ASSIGN_OR_RETURN(
       std::string proc_cgroup,
       base::ReadFile(absl::StrCat("/proc/", pid, "/cgroup"), 1 << 20));
-  ASSIGN_OR_RETURN(std::vector<MountInfo> mounts, ReadMountInfo("self"));
-  return PlanCgroupView(proc_cgroup, mounts, new_cgroup_ns);
+  return PlanCgroupView(proc_cgroup, host_mounts, new_cgroup_ns);
 }
 
 }  // namespace mydocker::runtime

@@ -17,8 +17,9 @@
 // places it), so the parent computes the view then and sends it to the child
 // with the go message.
 //
-//   ASSIGN_OR_RETURN(CgroupView view, CgroupViewOf(pid,
-//   /*new_cgroup_ns=*/false));
+//   ASSIGN_OR_RETURN(std::vector<MountInfo> mounts, ReadMountInfo("self"));
+//   ASSIGN_OR_RETURN(CgroupView view, CgroupViewOf(pid, mounts,
+//                                                  /*new_cgroup_ns=*/false));
 #ifndef MYDOCKER_LIB_RUNTIME_CGROUP_VIEW_H_
 #define MYDOCKER_LIB_RUNTIME_CGROUP_VIEW_H_
 
@@ -59,8 +60,11 @@ absl::StatusOr<CgroupView> PlanCgroupView(
     absl::string_view proc_cgroup, const std::vector<MountInfo>& host_mounts,
     bool new_cgroup_ns);
 
-// PlanCgroupView over /proc/<pid>/cgroup and /proc/self/mountinfo.
-absl::StatusOr<CgroupView> CgroupViewOf(pid_t pid, bool new_cgroup_ns);
+// PlanCgroupView over /proc/<pid>/cgroup and `host_mounts`, the caller's
+// mountinfo (ReadMountInfo("self"), which may be read ahead).
+absl::StatusOr<CgroupView> CgroupViewOf(pid_t pid,
+                                        const std::vector<MountInfo>& host_mounts,
+                                        bool new_cgroup_ns);
 
 }  // namespace mydocker::runtime
 

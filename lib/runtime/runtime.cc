@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
@@ -198,6 +199,12 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
   ChildGuard guard(cloned->pidfd.get());
   const pid_t pid = cloned->pid;
 
+  // The host's mounts, for the cgroup view, are read while the child makes
+  // its namespaces (the view's other half, the child's cgroups, can only be
+  // read once it is placed).
+  absl::StatusOr<std::vector<MountInfo>> host_mounts;
+  if (pc.has_cgroup_mount) host_mounts = ReadMountInfo("self");
+
   absl::StatusOr<std::optional<ChildReport>> report =
       internal::ReadReport(parent_end.get());
   if (!report.ok()) return Prefixed(report.status());
@@ -234,7 +241,9 @@ absl::StatusOr<Process> Start(const spec::Spec& spec, Options options) {
   go->magic = internal::kGoMagic;
   std::optional<CgroupView> view;
   if (pc.has_cgroup_mount) {
-    absl::StatusOr<CgroupView> v = CgroupViewOf(pid, pc.plan.new_cgroup_ns);
+    if (!host_mounts.ok()) return Prefixed(host_mounts.status());
+    absl::StatusOr<CgroupView> v =
+        CgroupViewOf(pid, *host_mounts, pc.plan.new_cgroup_ns);
     if (!v.ok()) return Prefixed(v.status());
     view = *std::move(v);
     if (absl::Status s = EncodeCgroupView(*view, *go); !s.ok()) {
