@@ -67,6 +67,9 @@ monitor_pid() { jq -r .MonitorPid "$MYDOCKER_ROOT/mydocker/containers/$(cid "$1"
 # ps_row NAME: the container's line of `ps -a`.
 ps_row() { md ps -a | awk -v n="$1" '$NF == n'; }
 
+# The spare layers kept for the next containers (rw_layer.h).
+spares() { find "$MYDOCKER_ROOT/mydocker/spares" -mindepth 2 -maxdepth 2 2> /dev/null | wc -l; }
+
 # What a container can leave behind: mounts under the data root, its cgroup
 # in any hierarchy, processes in that cgroup.
 root_mounts() { findmnt -rn -o TARGET | grep -F "$MYDOCKER_ROOT/" || true; }
@@ -139,16 +142,49 @@ test_run_rm_prints_and_leaves_nothing() {
   local layers
   layers=$(ls "$MYDOCKER_ROOT/image/overlay2/layerdb/sha256" | wc -l)
   wait_until 5 eval '[[ -z $(ls -A "$MYDOCKER_ROOT/mydocker/trash") ]]'
-  expect_eq "$layers" "$(ls "$MYDOCKER_ROOT/overlay2" | grep -vc '^l$')" "overlay2 dirs (the image's only)"
+  # What stays: the image's layers, and the two layers of a container that
+  # wrote nothing, kept as a spare for the next container on busybox (the
+  # second run took the first's, and gave it back).
+  expect_eq 1 "$(spares)" "spares"
+  expect_eq $((layers + 2)) "$(ls "$MYDOCKER_ROOT/overlay2" | grep -vc '^l$')" "overlay2 dirs (the image's, a spare's two)"
   expect_eq "" "$(ls -A "$MYDOCKER_ROOT/image/overlay2/layerdb/mounts")" "layerdb/mounts"
   # rmi right after run --rm removes the image's layers, whatever the
   # monitor is still deleting (many files: that takes it a while).
   expect_ok md run --rm busybox sh -c 'mkdir /d && cd /d && seq 5000 | xargs touch'
+  expect_ok md run --rm busybox true
   expect_ok md rmi -f busybox 127.0.0.1:5000/library/busybox
   expect_ok md rmi -f nginx 127.0.0.1:5000/library/nginx
   wait_until 5 eval '[[ -z $(ls -A "$MYDOCKER_ROOT/mydocker/trash") ]]'
   expect_eq "" "$(ls -A "$MYDOCKER_ROOT/image/overlay2/layerdb/sha256")" "layers after rmi"
   expect_eq "l" "$(ls -A "$MYDOCKER_ROOT/overlay2")" "overlay2 after rmi"
+  expect_eq 0 "$(spares)" "spares after rmi"
+}
+
+# The spare layers (rw_layer.h): a --rm container that wrote nothing leaves
+# its layers to the next container on the image; one that changed anything
+# in its upper layer never does.
+test_rm_containers_pass_on_unused_layers_and_nothing_else() {
+  fresh_root
+  expect_ok md run --rm busybox true
+  wait_until 5 eval '[[ $(spares) == 1 ]]'
+  local spare
+  spare=$(basename "$(find "$MYDOCKER_ROOT/mydocker/spares" -mindepth 2 -maxdepth 2)")
+  expect_ok md run -d --rm --name taker busybox sleep 30
+  expect_eq 0 "$(spares)" "spares while the next container runs"
+  expect_ok md inspect -f '{{.GraphDriver.Data.UpperDir}}' taker
+  expect_eq "$MYDOCKER_ROOT/overlay2/$spare/diff" "$OUT" "the next container's upper layer"
+  expect_ok md rm -f taker
+  # What containers change in their upper layer stays with them.
+  expect_ok md run --rm busybox sh -c 'touch /leak; mkdir /tmp/d'
+  expect_ok md run --rm busybox sh -c 'chmod 700 /; rm /bin/true'
+  expect_ok md run --rm busybox sh -c 'ls /leak /tmp/d 2>&1; stat -c %a /; ls /bin/true'
+  expect_eq "ls: /leak: No such file or directory
+ls: /tmp/d: No such file or directory
+755
+/bin/true" "$OUT" "what the next container sees"
+  wait_until 5 eval '[[ -z $(ls -A "$MYDOCKER_ROOT/mydocker/trash") ]]'
+  expect_eq 1 "$(spares)" "spares (the last container's)"
+  expect_eq "" "$(root_mounts)" "mounts under the data root"
 }
 
 test_exit_statuses() {

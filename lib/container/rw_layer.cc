@@ -10,7 +10,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
@@ -202,6 +205,142 @@ bool KernelHasOverlayIndex() {
   return Exists("/sys/module/overlay/parameters/index");
 }
 
+// Spares kept per image: enough for a few `run --rm` at once.
+constexpr size_t kMaxSparesPerImage = 4;
+
+std::string SparesOf(const std::string& root, const digest::Digest& parent) {
+  return absl::StrCat(store::SparesDir(root), "/", parent.hex());
+}
+
+// Whether `diff`, a container's upper layer, is as MakeLayerDir made it: an
+// empty 0755 directory of ours with no extended attribute but the one
+// overlayfs itself writes there at each mount (since Linux 6.6: the layer's
+// "trusted.overlay.uuid", which a container cannot set). Whatever else a
+// container can leave there (files, whiteouts, a chmod or chown of "/", an
+// xattr set on "/") would reach the next container given the layer.
+bool PristineUpper(const std::string& diff) {
+  struct stat st;
+  if (lstat(diff.c_str(), &st) < 0 || !S_ISDIR(st.st_mode) ||
+      (st.st_mode & 07777) != 0755 || st.st_uid != geteuid() ||
+      st.st_gid != getegid()) {
+    return false;
+  }
+  static constexpr char kOverlayUuid[] = "trusted.overlay.uuid";
+  char names[sizeof kOverlayUuid + 1];
+  ssize_t n = llistxattr(diff.c_str(), names, sizeof names);
+  if (n != 0 && (n != static_cast<ssize_t>(sizeof kOverlayUuid) ||
+                 memcmp(names, kOverlayUuid, sizeof kOverlayUuid) != 0)) {
+    return false;  // Others, or too many to list here (ERANGE).
+  }
+  absl::StatusOr<std::vector<std::string>> entries = base::ListDir(diff);
+  return entries.ok() && entries->empty();
+}
+
+// Whether overlay2/l/<link> leads to overlay2/<name>/diff.
+bool LinksTo(const std::string& overlay2, const std::string& link,
+             const std::string& name) {
+  char buf[4096];
+  ssize_t n = readlink(absl::StrCat(overlay2, "/l/", link).c_str(), buf,
+                       sizeof(buf));
+  return n > 0 && absl::string_view(buf, static_cast<size_t>(n)) ==
+                      absl::StrCat("../", name, "/diff");
+}
+
+absl::StatusOr<RwLayer> ReadRwLayer(const std::string& db,
+                                    const std::string& container_id);
+
+// Whether the spare record `db` (named `mount_id` in the spares) still
+// describes layers that CreateRwLayer would make on `parent` now, whose
+// own lower chain is `parent_lower`: the image's layers may have been
+// removed and pulled again (new links), or a pull's clean-up may have taken
+// the layers. Sets `layer` if so.
+bool SpareFits(const std::string& overlay2, const std::string& db,
+               const std::string& mount_id, const digest::Digest& parent,
+               const std::string& parent_lower, RwLayer& layer) {
+  absl::StatusOr<RwLayer> l = ReadRwLayer(db, mount_id);
+  if (!l.ok() || l->mount_id != mount_id || l->init_id != mount_id + "-init" ||
+      l->parent != parent) {
+    return false;
+  }
+  const std::string rw = absl::StrCat(overlay2, "/", l->mount_id);
+  const std::string init = absl::StrCat(overlay2, "/", l->init_id);
+  absl::StatusOr<std::string> rw_link = ReadRecord(rw + "/link");
+  absl::StatusOr<std::string> init_link = ReadRecord(init + "/link");
+  if (!rw_link.ok() || !init_link.ok() || !SafeName(*rw_link) ||
+      !SafeName(*init_link) || !LinksTo(overlay2, *rw_link, l->mount_id) ||
+      !LinksTo(overlay2, *init_link, l->init_id)) {
+    return false;
+  }
+  absl::StatusOr<std::string> init_lower = ReadRecord(init + "/lower");
+  absl::StatusOr<std::string> rw_lower = ReadRecord(rw + "/lower");
+  if (!init_lower.ok() || *init_lower != parent_lower || !rw_lower.ok() ||
+      *rw_lower != absl::StrCat("l/", *init_link, ":", parent_lower)) {
+    return false;
+  }
+  struct stat st;
+  if (!PristineUpper(rw + "/diff") ||
+      lstat((rw + "/work/work/incompat").c_str(), &st) == 0 ||
+      lstat((init + "/diff").c_str(), &st) < 0) {
+    return false;
+  }
+  layer = *std::move(l);
+  return true;
+}
+
+// Moves the layer record `db` to the spares of its image, if its layers can
+// serve another container (see KeepOrRemoveRwLayerRecordedIn); false if
+// they are to be removed.
+bool KeepAsSpare(const std::string& root, const std::string& db,
+                 const RwLayer& layer) {
+  if (!layer.parent || !IsFullId(layer.mount_id) ||
+      layer.init_id != layer.mount_id + "-init") {
+    return false;
+  }
+  const std::string rw =
+      absl::StrCat(store::Overlay2Dir(root), "/", layer.mount_id);
+  RootfsPaths p;
+  p.merged_dir = rw + "/merged";
+  if (!UnmountRootfs(p).ok() || !PristineUpper(rw + "/diff")) return false;
+  // overlayfs' "volatile" leaves work/work/incompat/volatile/dirty, and
+  // refuses to mount over it again ("overlay with incompat feature
+  // 'volatile' cannot be mounted"); the rest of work/work it cleans up at
+  // the next mount itself.
+  if (!base::RemoveAll(rw + "/work/work/incompat").ok()) return false;
+  const std::string dir = SparesOf(root, *layer.parent);
+  if (!base::MakeDirs(dir, 0700).ok()) return false;
+  absl::StatusOr<std::vector<std::string>> kept = base::ListDir(dir);
+  if (!kept.ok() || kept->size() >= kMaxSparesPerImage) return false;
+  return rename(db.c_str(), absl::StrCat(dir, "/", layer.mount_id).c_str()) == 0;
+}
+
+// Takes a spare of `parent`'s for container `container_id`: its record
+// becomes layerdb/mounts/<container_id> with one rename (which only one of
+// several creates at the same spare wins). A spare that no longer fits is
+// deleted. nullopt if none fits.
+std::optional<RwLayer> ClaimSpare(const std::string& root,
+                                  const std::string& container_id,
+                                  const digest::Digest& parent,
+                                  const std::string& parent_lower) {
+  const std::string dir = SparesOf(root, parent);
+  absl::StatusOr<std::vector<std::string>> names = base::ListDir(dir);
+  if (!names.ok() || names->empty()) return std::nullopt;
+  if (!base::MakeDirs(MountsDbDir(root), 0755).ok()) return std::nullopt;
+  const std::string overlay2 = store::Overlay2Dir(root);
+  const std::string db = MountDbDir(root, container_id);
+  for (const std::string& name : *names) {
+    if (!IsFullId(name)) continue;
+    if (rename(absl::StrCat(dir, "/", name).c_str(), db.c_str()) < 0) {
+      continue;  // Another create took it first.
+    }
+    RwLayer layer;
+    if (SpareFits(overlay2, db, name, parent, parent_lower, layer)) {
+      return layer;
+    }
+    (void)RemoveRwLayer(root, container_id);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<RwLayer> CreateRwLayer(
@@ -224,6 +363,12 @@ absl::StatusOr<RwLayer> CreateRwLayer(
     absl::StatusOr<std::string> top_lower = ReadRecord(parent_dir + "/lower");
     if (top_lower.ok() && !top_lower->empty()) {
       absl::StrAppend(&parent_lower, ":", *top_lower);
+    }
+    // The layers a --rm container on this image left unused, if any: one
+    // rename instead of the 25 files and directories made below.
+    if (std::optional<RwLayer> spare =
+            ClaimSpare(root, container_id, *parent, parent_lower)) {
+      return *std::move(spare);
     }
     ASSIGN_OR_RETURN(image_dirs, LayerDiffDirs(overlay2, top.cache_id));
   }
@@ -320,6 +465,14 @@ absl::Status RemoveRwLayerRecordedIn(const std::string& root, const std::string&
     return layer.status();
   }
   return base::RemoveAll(db);
+}
+
+absl::Status KeepOrRemoveRwLayerRecordedIn(const std::string& root,
+                                           const std::string& db,
+                                           const std::string& container_id) {
+  absl::StatusOr<RwLayer> layer = ReadRwLayer(db, container_id);
+  if (layer.ok() && KeepAsSpare(root, db, *layer)) return absl::OkStatus();
+  return RemoveRwLayerRecordedIn(root, db, container_id);
 }
 
 absl::Status RemoveRwLayer(const std::string& root,

@@ -3,7 +3,12 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <functional>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -216,6 +221,212 @@ TEST(RwLayerTest, MissingParentLeavesNothing) {
   EXPECT_EQ(TreeListing(root), before);
 }
 
+// --- Spares: the layers of a --rm container, kept for the next one.
+
+constexpr char kId2[] =
+    "0b1f2e3d4c5b6a79880706f5e4d3c2b1a0f9e8d7c6b5a4938271605f4e3d2c1b";
+constexpr char kId3[] =
+    "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9";
+
+class SparesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = NewTempDir("spares");
+    absl::StatusOr<TestImage> img = MakeImage(root_, kBusybox);
+    ASSERT_TRUE(img.ok()) << img.status();
+    img_.emplace(*img);
+    ov_ = store::Overlay2Dir(root_);
+  }
+
+  std::string Spares() const {
+    return absl::StrCat(store::SparesDir(root_), "/", img_->chain_ids.back().hex());
+  }
+  std::vector<std::string> Kept() const {
+    absl::StatusOr<std::vector<std::string>> k = base::ListDir(Spares());
+    return k.ok() ? *k : std::vector<std::string>{};
+  }
+  std::vector<std::string> Overlay2() const { return *base::ListDir(ov_); }
+
+  // Container `id`'s layers, as its exit leaves them: its record moved out
+  // of layerdb/mounts (Store::RemoveExitedLocked), and overlayfs'
+  // "volatile" leftovers in the work directory.
+  std::string Exited(const std::string& id, const RwLayer& l) {
+    const std::string work = absl::StrCat(ov_, "/", l.mount_id, "/work/work");
+    EXPECT_TRUE(base::MakeDirs(work + "/incompat/volatile", 0700).ok());
+    EXPECT_TRUE(
+        base::WriteFileAtomic(work + "/incompat/volatile/dirty", "", 0600).ok());
+    std::string to = absl::StrCat(root_, "/exited-", id);
+    EXPECT_EQ(rename(MountDbDir(root_, id).c_str(), to.c_str()), 0);
+    return to;
+  }
+
+  std::string root_;
+  std::string ov_;
+  std::optional<TestImage> img_;
+};
+
+TEST_F(SparesTest, PristineLayersServeTheNextContainerOnTheImage) {
+  absl::StatusOr<RwLayer> first = CreateRwLayer(root_, kId, img_->chain_ids.back());
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string rw = absl::StrCat(ov_, "/", first->mount_id);
+  const std::string init = absl::StrCat(ov_, "/", first->init_id);
+  const std::string rw_tree = TreeListing(rw);
+  const std::string init_tree = TreeListing(init);
+  const std::string db = Exited(kId, *first);
+
+  ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, db, kId).ok());
+  // The record is the image's spare now; the layers are as they were made,
+  // without volatile's leftovers.
+  struct stat st;
+  EXPECT_NE(lstat(db.c_str(), &st), 0);
+  EXPECT_EQ(Kept(), std::vector<std::string>{first->mount_id});
+  EXPECT_EQ(TreeListing(rw), rw_tree);
+  EXPECT_EQ(TreeListing(init), init_tree);
+
+  // The next container on the image takes them: no layer made.
+  const std::vector<std::string> dirs = Overlay2();
+  const std::string links = TreeListing(ov_ + "/l");
+  absl::StatusOr<RwLayer> second = CreateRwLayer(root_, kId2, img_->chain_ids.back());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->mount_id, first->mount_id);
+  EXPECT_EQ(second->init_id, first->init_id);
+  EXPECT_EQ(second->parent, img_->chain_ids.back());
+  EXPECT_EQ(Overlay2(), dirs);
+  EXPECT_EQ(TreeListing(ov_ + "/l"), links);
+  EXPECT_TRUE(Kept().empty());
+  EXPECT_EQ(Read(MountDbDir(root_, kId2) + "/mount-id"), first->mount_id);
+  EXPECT_EQ(Read(MountDbDir(root_, kId2) + "/parent"), img_->chain_ids.back().str());
+  absl::StatusOr<RootfsPaths> p = GetRootfsPaths(root_, kId2);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->upper_dir, rw + "/diff");
+  // With none left, the next one gets layers of its own.
+  absl::StatusOr<RwLayer> third = CreateRwLayer(root_, kId3, img_->chain_ids.back());
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_NE(third->mount_id, first->mount_id);
+}
+
+TEST_F(SparesTest, WhatAContainerChangedInItsUpperLayerIsNeverPassedOn) {
+  const std::vector<std::pair<std::string, std::function<void(const std::string&)>>>
+      changes = {
+          {"a file", [](const std::string& diff) {
+             ASSERT_TRUE(base::WriteFileAtomic(diff + "/f", "x", 0644).ok());
+           }},
+          {"a whiteout-like node", [](const std::string& diff) {
+             ASSERT_EQ(mknod((diff + "/w").c_str(), S_IFIFO | 0600, 0), 0);
+           }},
+          {"the mode of /", [](const std::string& diff) {
+             ASSERT_EQ(chmod(diff.c_str(), 0777), 0);
+           }},
+          {"the owner of /", [](const std::string& diff) {
+             ASSERT_EQ(chown(diff.c_str(), 1000, 1000), 0);
+           }},
+          {"an xattr on /", [](const std::string& diff) {
+             ASSERT_EQ(lsetxattr(diff.c_str(), "user.x", "1", 1, 0), 0);
+           }},
+      };
+  for (const auto& [what, change] : changes) {
+    absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
+    ASSERT_TRUE(l.ok()) << l.status();
+    change(absl::StrCat(ov_, "/", l->mount_id, "/diff"));
+    const std::string db = Exited(kId, *l);
+    ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, db, kId).ok()) << what;
+    EXPECT_TRUE(Kept().empty()) << what;
+    struct stat st;
+    EXPECT_NE(lstat(absl::StrCat(ov_, "/", l->mount_id).c_str(), &st), 0) << what;
+    EXPECT_NE(lstat(absl::StrCat(ov_, "/", l->init_id).c_str(), &st), 0) << what;
+    EXPECT_NE(lstat(db.c_str(), &st), 0) << what;
+  }
+}
+
+TEST_F(SparesTest, AFewPerImage) {
+  std::vector<std::pair<std::string, RwLayer>> made;
+  for (int i = 0; i < 6; ++i) {
+    std::string id = absl::StrCat(std::string(62, 'c'), absl::Hex(i, absl::kZeroPad2));
+    absl::StatusOr<RwLayer> l = CreateRwLayer(root_, id, img_->chain_ids.back());
+    ASSERT_TRUE(l.ok()) << l.status();
+    made.emplace_back(id, *l);
+  }
+  for (const auto& [id, l] : made) {
+    ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, Exited(id, l), id).ok());
+  }
+  EXPECT_EQ(Kept().size(), 4u);
+  // The image's two layers, and two per spare.
+  EXPECT_EQ(Overlay2().size(), 1u + 2u + 2u * 4u);
+}
+
+TEST_F(SparesTest, ASpareThatNoLongerFitsIsDeleted) {
+  for (const std::string what : {"init lower", "upper", "link"}) {
+    absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
+    ASSERT_TRUE(l.ok()) << l.status();
+    ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, Exited(kId, *l), kId).ok());
+    ASSERT_EQ(Kept().size(), 1u);
+    const std::string rw = absl::StrCat(ov_, "/", l->mount_id);
+    const std::string init = absl::StrCat(ov_, "/", l->init_id);
+    if (what == "init lower") {
+      // The image's layers were pulled again: other links.
+      ASSERT_TRUE(base::WriteFileAtomic(init + "/lower", "l/OTHER", 0644).ok());
+    } else if (what == "upper") {
+      ASSERT_TRUE(base::WriteFileAtomic(rw + "/diff/late", "x", 0644).ok());
+    } else {
+      ASSERT_EQ(unlink(absl::StrCat(ov_, "/l/", Read(init + "/link")).c_str()), 0);
+    }
+    absl::StatusOr<RwLayer> next = CreateRwLayer(root_, kId2, img_->chain_ids.back());
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_NE(next->mount_id, l->mount_id) << what;
+    EXPECT_TRUE(Kept().empty()) << what;
+    struct stat st;
+    EXPECT_NE(lstat(rw.c_str(), &st), 0) << what;
+    EXPECT_NE(lstat(init.c_str(), &st), 0) << what;
+    ASSERT_TRUE(RemoveRwLayer(root_, kId2).ok());
+  }
+}
+
+TEST_F(SparesTest, TheCleanUpDropsSparesOfLayersDockerdRemoved) {
+  absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, Exited(kId, *l), kId).ok());
+  // dockerd removed the image's top layer (it knows nothing of spares).
+  ASSERT_TRUE(base::RemoveAll(absl::StrCat(store::LayerDbDir(root_), "/sha256/",
+                                           img_->chain_ids.back().hex()))
+                  .ok());
+  ASSERT_TRUE(layerdb::LayerStore(root_).CleanUp().ok());
+  struct stat st;
+  EXPECT_NE(lstat(Spares().c_str(), &st), 0);
+  EXPECT_NE(lstat(absl::StrCat(ov_, "/", l->mount_id).c_str(), &st), 0);
+  EXPECT_NE(lstat(absl::StrCat(ov_, "/", l->init_id).c_str(), &st), 0);
+}
+
+TEST_F(SparesTest, OnlyForTheirImage) {
+  absl::StatusOr<TestImage> other =
+      MakeImage(root_, {{{"etc/other", "x"}}});
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, Exited(kId, *l), kId).ok());
+  absl::StatusOr<RwLayer> on_other = CreateRwLayer(root_, kId2, other->chain_ids.back());
+  ASSERT_TRUE(on_other.ok()) << on_other.status();
+  EXPECT_NE(on_other->mount_id, l->mount_id);
+  EXPECT_EQ(Kept().size(), 1u);
+}
+
+TEST_F(SparesTest, ThePullsCleanUpKeepsThemTheLayersRemovalTakesThem) {
+  absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, Exited(kId, *l), kId).ok());
+  const std::vector<std::string> dirs = Overlay2();
+  layerdb::LayerStore layers(root_);
+  ASSERT_TRUE(layers.CleanUp().ok());
+  EXPECT_EQ(Overlay2(), dirs);
+  EXPECT_EQ(Kept().size(), 1u);
+  // Removing the image's layers (rmi) takes the spares on them.
+  ASSERT_TRUE(layers.Remove(img_->chain_ids[1]).ok());
+  ASSERT_TRUE(layers.Remove(img_->chain_ids[0]).ok());
+  EXPECT_EQ(Overlay2(), std::vector<std::string>{"l"});
+  EXPECT_EQ(TreeListing(ov_ + "/l"), "");
+  struct stat st;
+  EXPECT_NE(lstat(Spares().c_str(), &st), 0);
+}
+
 // --- The overlay mount, as root, in a mount namespace of the test's own.
 
 bool PrivateMountNamespace() {
@@ -329,6 +540,33 @@ TEST_F(MountTest, RemoveUnmountsFirst) {
   EXPECT_EQ(Read(absl::StrCat(store::Overlay2Dir(root), "/", img->cache_ids[1],
                               "/diff/etc/os-release")),
             "ID=test\n");
+}
+
+TEST_F(MountTest, ASpareMountsAgainAfterAVolatileMount) {
+  std::string root = NewTempDir("mnt");
+  absl::StatusOr<TestImage> img = MakeImage(root, kBusybox);
+  ASSERT_TRUE(img.ok()) << img.status();
+  absl::StatusOr<RwLayer> first = CreateRwLayer(root, kId, img->chain_ids.back());
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<RootfsPaths> p = GetRootfsPaths(root, kId);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(MountRootfs(*p, /*volatile_upper=*/true).ok());
+  EXPECT_EQ(Read(p->merged_dir + "/etc/os-release"), "ID=test\n");
+  // Exited: unmounted by KeepOrRemove, its record out of layerdb/mounts.
+  const std::string db = root + "/exited";
+  ASSERT_EQ(rename(MountDbDir(root, kId).c_str(), db.c_str()), 0);
+  ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root, db, kId).ok());
+  EXPECT_FALSE(MountedAt(p->merged_dir));
+  absl::StatusOr<RwLayer> second = CreateRwLayer(root, kId2, img->chain_ids.back());
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->mount_id, first->mount_id);
+  absl::StatusOr<RootfsPaths> q = GetRootfsPaths(root, kId2);
+  ASSERT_TRUE(q.ok());
+  absl::Status s = MountRootfs(*q, /*volatile_upper=*/true);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Read(q->merged_dir + "/etc/os-release"), "ID=test\n");
+  ASSERT_TRUE(RemoveRwLayer(root, kId2).ok());
+  EXPECT_FALSE(MountedAt(q->merged_dir));
 }
 
 }  // namespace

@@ -551,13 +551,14 @@ absl::Status Store::RemoveExitedLocked(const Container& c) {
 absl::Status Store::FinishRemoval(const std::string& id) {
   const std::string trashed = absl::StrCat(TrashDir(root_), "/", id);
   // Step 1's state removal again (an rmdir, if it is done). Not its name
-  // release: that rereads the index and stats every container, and an
-  // entry whose container directory is gone is dropped at the index's next
-  // use anyway (NameIndex::LoadReconciled).
+  // release: that would append a second record to the index for nothing,
+  // and an entry whose container directory is gone is dropped at the
+  // index's next use anyway (reconciling, in NameIndex::Reserve).
   RETURN_IF_ERROR(RemoveRuntimeState(root_, id));
   // The record is in the trash, or still in layerdb/mounts if the monitor
-  // died between the two renames.
-  RETURN_IF_ERROR(RemoveRwLayerRecordedIn(
+  // died between the two renames. Layers the container left as they were
+  // are kept for the next container on its image (spares, rw_layer.h).
+  RETURN_IF_ERROR(KeepOrRemoveRwLayerRecordedIn(
       root_, absl::StrCat(trashed, "/", kTrashedLayerRecord), id));
   RETURN_IF_ERROR(RemoveRwLayer(root_, id));
   // Last: while it is there, SweepTrash tries again.

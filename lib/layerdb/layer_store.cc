@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <set>
+#include <string>
+#include <vector>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -281,14 +283,40 @@ absl::Status LayerStore::Remove(const digest::Digest& chain_id) {
   if (rename(dir.c_str(), doomed.c_str()) < 0) {
     return base::ErrnoStatus(errno, "rename ", dir);
   }
-  std::string cdir = absl::StrCat(overlay2_, "/", layer.cache_id);
-  absl::StatusOr<std::string> link = ReadSmall(cdir + "/link");
   absl::Status status = base::RemoveAll(doomed);
-  if (link.ok() && !link->empty() && link->find('/') == std::string::npos) {
+  // The spare container layers standing on it (container/rw_layer.h).
+  const std::string spares =
+      absl::StrCat(store::SparesDir(root_), "/", chain_id.hex());
+  absl::StatusOr<std::vector<std::string>> kept = base::ListDir(spares);
+  if (kept.ok()) {
+    for (const std::string& k : *kept) {
+      const std::string record = absl::StrCat(spares, "/", k);
+      for (const char* f : {"/mount-id", "/init-id"}) {
+        absl::StatusOr<std::string> id = ReadSmall(record + f);
+        if (id.ok()) status.Update(RemoveOverlayDir(*id));
+      }
+      status.Update(base::RemoveAll(record));
+    }
+    if (rmdir(spares.c_str()) < 0 && errno != ENOENT) {
+      status.Update(base::ErrnoStatus(errno, "remove ", spares));
+    }
+  }
+  status.Update(RemoveOverlayDir(layer.cache_id));
+  return status;
+}
+
+absl::Status LayerStore::RemoveOverlayDir(const std::string& name) {
+  if (name.empty() || name == "l" || name == "." || name == ".." ||
+      name.find('/') != std::string::npos) {
+    return absl::OkStatus();  // Not a name this directory could hold.
+  }
+  std::string dir = absl::StrCat(overlay2_, "/", name);
+  absl::StatusOr<std::string> link = ReadSmall(dir + "/link");
+  if (link.ok() && !link->empty() && *link != "." && *link != ".." &&
+      link->find('/') == std::string::npos) {
     unlink(absl::StrCat(overlay2_, "/l/", *link).c_str());
   }
-  status.Update(base::RemoveAll(cdir));
-  return status;
+  return base::RemoveAll(dir);
 }
 
 absl::Status LayerStore::CleanUp() {
@@ -306,12 +334,30 @@ absl::Status LayerStore::CleanUp() {
     absl::StatusOr<Layer> l = Get(id);
     if (l.ok()) used.insert(l->cache_id);
   }
+  // Containers' layer records, and the spare ones (container/rw_layer.h).
+  std::vector<std::string> records;
   ASSIGN_OR_RETURN(std::vector<std::string> mounts,
                    base::ListDir(absl::StrCat(layerdb_, "/mounts")));
   for (const std::string& m : mounts) {
+    records.push_back(absl::StrCat(layerdb_, "/mounts/", m));
+  }
+  // Spares on a layer that is gone (dockerd removed it) go now.
+  const std::string spares = store::SparesDir(root_);
+  absl::StatusOr<std::vector<std::string>> images = base::ListDir(spares);
+  if (!images.ok() && !absl::IsNotFound(images.status())) return images.status();
+  for (const std::string& i : images.ok() ? *images : std::vector<std::string>()) {
+    const std::string dir = absl::StrCat(spares, "/", i);
+    const bool on_a_layer = Exists(absl::StrCat(layerdb_, "/sha256/", i));
+    absl::StatusOr<std::vector<std::string>> kept = base::ListDir(dir);
+    if (!kept.ok()) continue;
+    for (const std::string& k : *kept) {
+      if (on_a_layer) records.push_back(absl::StrCat(dir, "/", k));
+    }
+    if (!on_a_layer) status.Update(base::RemoveAll(dir));
+  }
+  for (const std::string& r : records) {
     for (const char* f : {"/mount-id", "/init-id"}) {
-      absl::StatusOr<std::string> id =
-          ReadSmall(absl::StrCat(layerdb_, "/mounts/", m, f));
+      absl::StatusOr<std::string> id = ReadSmall(r + f);
       if (id.ok()) used.insert(*id);
     }
   }

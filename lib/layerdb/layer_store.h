@@ -99,12 +99,14 @@ class LayerStore {
                                const digest::Digest& diff_id,
                                const std::optional<digest::Digest>& parent);
 
-  // Unregisters `chain_id` and removes its directories. The caller has made
+  // Unregisters `chain_id` and removes its directories, and the spare
+  // container layers kept on it (store::SparesDir). The caller has made
   // sure nothing uses it.
   absl::Status Remove(const digest::Digest& chain_id);
 
   // Removes what interrupted commands left: layerdb write sets, overlay2
-  // directories no registered layer or container uses, dangling l/ links.
+  // directories no registered layer, container or spare uses, dangling l/
+  // links.
   // Only safe while nothing else is adding layers: callers hold the
   // layer-store lock exclusively.
   absl::Status CleanUp();
@@ -113,6 +115,9 @@ class LayerStore {
   std::string DiffDir(const std::string& cache_id) const;
 
  private:
+  // Removes overlay2/<name> and its l/ link.
+  absl::Status RemoveOverlayDir(const std::string& name);
+
   std::string root_;
   std::string layerdb_;
   std::string overlay2_;

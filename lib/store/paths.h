@@ -6,6 +6,7 @@
 //   <root>/overlay2/<cache-id>/{diff,link,lower,work,committed}, overlay2/l/
 //   <root>/containers/<id>/
 //   <root>/mydocker/locks/<name>.lock
+//   <root>/mydocker/spares/<chain hex>/<mount-id>/  (container::KeepOrRemoveRwLayer)
 #ifndef MYDOCKER_LIB_STORE_PATHS_H_
 #define MYDOCKER_LIB_STORE_PATHS_H_
 
@@ -41,6 +42,12 @@ inline std::string ContainersDir(absl::string_view root) {
 }
 inline std::string OwnDir(absl::string_view root) {
   return absl::StrCat(root, "/mydocker");
+}
+// Spare container layers, by the chain id (hex) of the image layer they
+// stand on: each entry is a layerdb/mounts/<id> record whose container is
+// gone, its two overlay2 layers kept for the next container on that image.
+inline std::string SparesDir(absl::string_view root) {
+  return absl::StrCat(OwnDir(root), "/spares");
 }
 
 // Locks, one file per shared record.
