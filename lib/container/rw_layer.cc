@@ -300,7 +300,10 @@ bool KeepAsSpare(const std::string& root, const std::string& db,
       absl::StrCat(store::Overlay2Dir(root), "/", layer.mount_id);
   RootfsPaths p;
   p.merged_dir = rw + "/merged";
-  if (!UnmountRootfs(p).ok() || !PristineUpper(rw + "/diff")) return false;
+  if (!UnmountRootfs(p, /*keep_mount_point=*/true).ok() ||
+      !PristineUpper(rw + "/diff")) {
+    return false;
+  }
   // overlayfs' "volatile" leaves work/work/incompat/volatile/dirty, and
   // refuses to mount over it again ("overlay with incompat feature
   // 'volatile' cannot be mounted"); the rest of work/work it cleans up at
@@ -588,11 +591,12 @@ absl::Status MountRootfs(const RootfsPaths& p, bool volatile_upper) {
   return absl::OkStatus();
 }
 
-absl::Status UnmountRootfs(const RootfsPaths& p) {
+absl::Status UnmountRootfs(const RootfsPaths& p, bool keep_mount_point) {
   if (IsRootfsMounted(p) && umount2(p.merged_dir.c_str(), MNT_DETACH) < 0 &&
       errno != EINVAL) {
     return base::ErrnoStatus(errno, "unmount ", p.merged_dir);
   }
+  if (keep_mount_point) return absl::OkStatus();
   if (rmdir(p.merged_dir.c_str()) < 0 && errno != ENOENT) {
     return base::ErrnoStatus(errno, "remove ", p.merged_dir);
   }

@@ -138,8 +138,10 @@ std::string OverlayMountData(const RootfsPaths& p, bool relative,
 absl::Status MountRootfs(const RootfsPaths& p, bool volatile_upper = false);
 
 // Detaches the overlay at merged/ (if mounted) and removes merged/, as
-// dockerd does after a container stops. OK if neither is there.
-absl::Status UnmountRootfs(const RootfsPaths& p);
+// dockerd does after a container stops; with `keep_mount_point`, merged/
+// stays (for layers about to be deleted or kept as a spare: a spare's next
+// mount needs no mkdir). OK if neither is there.
+absl::Status UnmountRootfs(const RootfsPaths& p, bool keep_mount_point = false);
 
 // Whether merged/ is a mount point (it is on another device than its
 // parent).

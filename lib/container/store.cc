@@ -598,7 +598,9 @@ absl::Status Store::MountRootfs(const Container& c) const {
 
 absl::Status Store::UnmountRootfs(const Container& c) const {
   ASSIGN_OR_RETURN(RootfsPaths p, GetRootfsPaths(c));
-  return container::UnmountRootfs(p);
+  // A --rm container's layers are deleted with it, or kept as a spare
+  // whose next mount then needs no mkdir: its merged/ stays.
+  return container::UnmountRootfs(p, /*keep_mount_point=*/c.host_config.auto_remove);
 }
 
 absl::Status Store::PrepareFirstStart(Container& c,

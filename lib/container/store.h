@@ -206,7 +206,8 @@ class Store {
   // is lock-free; the repair re-reads the record under the lock.
   absl::StatusOr<bool> RefreshState(Container& c);
 
-  // The overlay mount of `c`'s root filesystem (rw_layer.h).
+  // The overlay mount of `c`'s root filesystem (rw_layer.h). Unmounting a
+  // --rm container's keeps its merged/ (its layers go, or stay as a spare).
   absl::StatusOr<RootfsPaths> GetRootfsPaths(const Container& c) const;
   absl::Status MountRootfs(const Container& c) const;
   absl::Status UnmountRootfs(const Container& c) const;

@@ -378,10 +378,16 @@ absl::StatusOr<Running> Monitor::Start() {
   absl::StatusOr<spec::Spec> sp =
       ContainerSpec(c, paths->merged_dir, init_binary, *host);
   if (!sp.ok()) return fail(sp.status(), 125);
-  s = base::WriteFileAtomic(
-      absl::StrCat(container::ContainerDir(o_.root, c.id), "/config.json"),
-      spec::ToJson(*sp).dump(2), 0600, base::Durability::kAtomicOnly);
-  if (!s.ok()) return fail(s, 125);
+  // The spec's record (config.json, the bundle's) is written on a thread
+  // while the process starts, from a copy: what follows adds the console
+  // size and the namespace's path, which are this start's only.
+  Background<absl::Status> spec_written;
+  spec_written.Start([spec = *sp, path = absl::StrCat(
+                                      container::ContainerDir(o_.root, c.id),
+                                      "/config.json")] {
+    return base::WriteFileAtomic(path, spec::ToJson(spec).dump(2), 0600,
+                                 base::Durability::kAtomicOnly);
+  });
 
   Running r;
   runtime::Options options;
@@ -487,6 +493,9 @@ absl::StatusOr<Running> Monitor::Start() {
     absl::StatusOr<base::UniqueFd> master = runtime::ReceiveConsole(console_socket.get());
     if (!master.ok()) return kill_and_fail(master.status());
     r.pty_master = std::move(*master);
+  }
+  if (absl::Status* written = spec_written.Wait(); written && !written->ok()) {
+    return kill_and_fail(*written);
   }
   container::SetRunning(c, r.process.pid, absl::Now());
   if (absl::Status saved = store_.SaveStateLocked(c); !saved.ok()) {
