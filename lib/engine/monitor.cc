@@ -713,10 +713,14 @@ void Monitor::Finish(Running& r) {
   if (log_) (void)log_->Close();
   int exit_status = ExitStatusOf(*wait_status_);
   bool oom = false;
+  // The cgroup goes on a thread (rmdir in each hierarchy, a quarter of a
+  // millisecond) while this one unmounts and deregisters the container;
+  // both are done before `run` gets its answer.
+  Background<absl::Status> cgroup_removed;
   if (r.cgroup) {
     absl::StatusOr<bool> o = r.cgroup->OomKilled();
     oom = o.ok() && *o;
-    (void)r.cgroup->Destroy();
+    cgroup_removed.Start([&cg = *r.cgroup] { return cg.Destroy(); });
   }
   r.pty_master.reset();
   r.in.reset();
@@ -760,6 +764,7 @@ void Monitor::Finish(Running& r) {
   if (auto_remove) {
     for (const std::string& v : anonymous_volumes) (void)RemoveVolume(o_.root, v);
   }
+  (void)cgroup_removed.Wait();
   ToClient(FrameType::kExit, EncodeU32(static_cast<uint32_t>(exit_status)));
   r.netns.reset();
   FlushClient(/*block=*/true);
