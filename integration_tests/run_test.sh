@@ -174,14 +174,21 @@ test_rm_containers_pass_on_unused_layers_and_nothing_else() {
   expect_ok md inspect -f '{{.GraphDriver.Data.UpperDir}}' taker
   expect_eq "$MYDOCKER_ROOT/overlay2/$spare/diff" "$OUT" "the next container's upper layer"
   expect_ok md rm -f taker
-  # What containers change in their upper layer stays with them.
+  # What containers write in their upper layer stays with them (their
+  # layers are removed), and so does what they set on "/" (their spare
+  # gets a fresh upper directory).
   expect_ok md run --rm busybox sh -c 'touch /leak; mkdir /tmp/d'
-  expect_ok md run --rm busybox sh -c 'chmod 700 /; rm /bin/true'
-  expect_ok md run --rm busybox sh -c 'ls /leak /tmp/d 2>&1; stat -c %a /; ls /bin/true'
+  expect_ok md run --rm busybox chmod 700 /
+  wait_until 5 eval '[[ $(spares) == 1 ]]'
+  spare=$(basename "$(find "$MYDOCKER_ROOT/mydocker/spares" -mindepth 2 -maxdepth 2)")
+  expect_ok md run --rm busybox sh -c 'ls /leak /tmp/d 2>&1; stat -c %a /; head -n 1 /proc/self/mountinfo'
+  expect_contains "$OUT" "upperdir=$MYDOCKER_ROOT/overlay2/$spare/diff" "the chmod's spare taken"
   expect_eq "ls: /leak: No such file or directory
 ls: /tmp/d: No such file or directory
-755
-/bin/true" "$OUT" "what the next container sees"
+755" "$(head -n 3 <<< "$OUT")" "what the next container sees"
+  expect_ok md run --rm busybox rm /bin/true
+  expect_ok md run --rm busybox ls /bin/true
+  expect_eq /bin/true "$OUT" "what the next container sees after a whiteout"
   wait_until 5 eval '[[ -z $(ls -A "$MYDOCKER_ROOT/mydocker/trash") ]]'
   expect_eq 1 "$(spares)" "spares (the last container's)"
   expect_eq "" "$(root_mounts)" "mounts under the data root"

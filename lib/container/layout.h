@@ -44,11 +44,7 @@ inline std::string OwnContainerDir(absl::string_view root,
 inline std::string StateJsonPath(absl::string_view root, absl::string_view id) {
   return absl::StrCat(OwnContainerDir(root, id), "/state.json");
 }
-// Where a --rm container's directory goes the moment it exits (rename), so
-// that it is gone for every other command while its monitor deletes it.
-inline std::string TrashDir(absl::string_view root) {
-  return absl::StrCat(store::OwnDir(root), "/trash");
-}
+using store::TrashDir;
 inline std::string NameIndexPath(absl::string_view root) {
   return absl::StrCat(store::OwnDir(root), "/names");
 }

@@ -24,6 +24,7 @@
 #include "absl/strings/strip.h"
 #include "lib/base/errno_status.h"
 #include "lib/base/file.h"
+#include "lib/base/file_lock.h"
 #include "lib/base/status_macros.h"
 #include "lib/container/ids.h"
 #include "lib/container/layout.h"
@@ -212,12 +213,10 @@ std::string SparesOf(const std::string& root, const digest::Digest& parent) {
   return absl::StrCat(store::SparesDir(root), "/", parent.hex());
 }
 
-// Whether `diff`, a container's upper layer, is as MakeLayerDir made it: an
-// empty 0755 directory of ours with no extended attribute but the one
-// overlayfs itself writes there at each mount (since Linux 6.6: the layer's
-// "trusted.overlay.uuid", which a container cannot set). Whatever else a
-// container can leave there (files, whiteouts, a chmod or chown of "/", an
-// xattr set on "/") would reach the next container given the layer.
+// Whether `diff`, a spare's upper layer, is still as KeepAsSpare made it:
+// an empty 0755 directory of ours with no extended attribute but the one
+// overlayfs itself writes there at a mount (since Linux 6.6: the layer's
+// "trusted.overlay.uuid", which a container cannot set).
 bool PristineUpper(const std::string& diff) {
   struct stat st;
   if (lstat(diff.c_str(), &st) < 0 || !S_ISDIR(st.st_mode) ||
@@ -296,12 +295,34 @@ bool KeepAsSpare(const std::string& root, const std::string& db,
       layer.init_id != layer.mount_id + "-init") {
     return false;
   }
+  // Not waited for: the lock order puts it before the container's lock,
+  // which the caller holds. Held exclusively, by an rmi or a pull's
+  // clean-up at work, it means: remove the layers instead.
+  absl::StatusOr<base::FileLock> layers =
+      store::TryLock(root, store::kLayerStoreLock, base::FileLock::kShared);
+  if (!layers.ok()) return false;
+  // An rmi before this may have removed the image's layer.
+  if (!Exists(absl::StrCat(store::LayerDbDir(root), "/sha256/",
+                           layer.parent->hex()))) {
+    return false;
+  }
   const std::string rw =
       absl::StrCat(store::Overlay2Dir(root), "/", layer.mount_id);
   RootfsPaths p;
   p.merged_dir = rw + "/merged";
-  if (!UnmountRootfs(p, /*keep_mount_point=*/true).ok() ||
-      !PristineUpper(rw + "/diff")) {
+  if (!UnmountRootfs(p, /*keep_mount_point=*/true).ok()) return false;
+  // A fresh upper directory replaces the old one, which rename() does only
+  // if it is empty: a container that wrote anything keeps its layers to
+  // itself, and they are removed. The old directory takes with it what a
+  // container can set on "/" (mode, owner, xattrs, inode flags, times),
+  // and any hold on the old overlay: unmounted with MNT_DETACH, it lives
+  // on while some process keeps a file of it open, and what is written
+  // through it then lands in a deleted directory, never in the next
+  // container's.
+  const std::string fresh = rw + "/diff.fresh";
+  if (!base::RemoveAll(fresh).ok() || !MakeDir(fresh, 0755).ok()) return false;
+  if (rename(fresh.c_str(), (rw + "/diff").c_str()) < 0) {
+    (void)rmdir(fresh.c_str());
     return false;
   }
   // overlayfs' "volatile" leaves work/work/incompat/volatile/dirty, and
@@ -339,7 +360,11 @@ std::optional<RwLayer> ClaimSpare(const std::string& root,
     if (SpareFits(overlay2, db, name, parent, parent_lower, layer)) {
       return layer;
     }
-    (void)RemoveRwLayer(root, container_id);
+    if (!RemoveRwLayer(root, container_id).ok()) {
+      // Its layers are left to a pull's clean-up; the record must go, or
+      // the layers made instead could not be recorded.
+      (void)base::RemoveAll(db);
+    }
   }
   return std::nullopt;
 }

@@ -70,28 +70,33 @@ absl::Status RemoveRwLayer(const std::string& root,
 absl::Status RemoveRwLayerRecordedIn(const std::string& root, const std::string& db,
                                      const std::string& container_id);
 
-// Spares. The layers of a --rm container that left its upper layer as it
-// found it (empty: most short-lived containers write nothing) serve the
-// next container made on the same image instead of being deleted: that
-// create takes them with one rename, where it would make 25 files and
-// directories, and this removal deletes 3 instead of 25. On this kind of
-// storage (ext4 without a journal skips, at every inode it allocates,
-// each inode freed in the last minutes) fewer inodes made and freed per
-// container keep every later allocation fast too.
+// Spares. The layers of a --rm container that wrote nothing (most
+// short-lived containers do not) serve the next container made on the same
+// image instead of being deleted: that create takes them with one rename,
+// where it would make 25 files and directories, and this removal replaces
+// the upper directory and deletes overlayfs' "volatile" marks (a handful
+// of inodes) where it would delete 25. On this kind of storage (ext4
+// without a journal skips, at every inode it allocates, each inode freed in
+// the last minutes) fewer inodes made and freed per container keep every
+// later allocation fast too.
 //
 // A spare is the container's layer record, moved from layerdb/mounts to
 // <root>/mydocker/spares/<parent chain hex>/<mount-id>/ (store::SparesDir);
 // its two layers stay in overlay2/ (dockerd ignores directories no record
-// names). At most a few per image are kept. CreateRwLayer takes one, if it
-// still fits (its links and lower chains are what it would make now, its
-// upper is still empty), before it makes new layers. The image's layer
-// removal (layerdb::LayerStore::Remove) takes its spares with it.
+// names), with a new, empty upper directory: nothing of the container that
+// had them (attributes it set on "/", a process still holding its detached
+// overlay) reaches the next. At most a few per image are kept. CreateRwLayer
+// takes one, if it still fits (its links and lower chains are what it would
+// make now, its upper still pristine), before it makes new layers. The
+// image's layer removal (layerdb::LayerStore::Remove) takes its spares with
+// it, a pull's clean-up those of layers dockerd removed.
 //
 // KeepOrRemoveRwLayerRecordedIn: for the record `db` of a stopped container
 // (moved out of layerdb/mounts; see RemoveRwLayerRecordedIn), unmounts its
-// rootfs, then keeps its layers as a spare if its upper layer is pristine
-// (empty, 0755, ours, no xattr) and its image has room, or else removes
-// them as RemoveRwLayerRecordedIn does.
+// rootfs, then keeps its layers as a spare if its upper layer is empty, its
+// image has room and the layer store is not being cleaned (the layer-store
+// lock, not waited for), or else removes them as RemoveRwLayerRecordedIn
+// does.
 absl::Status KeepOrRemoveRwLayerRecordedIn(const std::string& root,
                                            const std::string& db,
                                            const std::string& container_id);

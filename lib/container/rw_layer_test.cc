@@ -1,5 +1,6 @@
 #include "lib/container/rw_layer.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/base/file.h"
+#include "lib/base/file_lock.h"
 #include "lib/container/layout.h"
 #include "lib/container/testing.h"
 #include "lib/layerdb/layer_store.h"
@@ -305,29 +307,23 @@ TEST_F(SparesTest, PristineLayersServeTheNextContainerOnTheImage) {
   EXPECT_NE(third->mount_id, first->mount_id);
 }
 
-TEST_F(SparesTest, WhatAContainerChangedInItsUpperLayerIsNeverPassedOn) {
+TEST_F(SparesTest, WhatAContainerWroteIsNeverPassedOn) {
   const std::vector<std::pair<std::string, std::function<void(const std::string&)>>>
-      changes = {
+      writes = {
           {"a file", [](const std::string& diff) {
              ASSERT_TRUE(base::WriteFileAtomic(diff + "/f", "x", 0644).ok());
            }},
-          {"a whiteout-like node", [](const std::string& diff) {
+          {"a directory", [](const std::string& diff) {
+             ASSERT_EQ(mkdir((diff + "/d").c_str(), 0755), 0);
+           }},
+          {"a fifo", [](const std::string& diff) {
              ASSERT_EQ(mknod((diff + "/w").c_str(), S_IFIFO | 0600, 0), 0);
            }},
-          {"the mode of /", [](const std::string& diff) {
-             ASSERT_EQ(chmod(diff.c_str(), 0777), 0);
-           }},
-          {"the owner of /", [](const std::string& diff) {
-             ASSERT_EQ(chown(diff.c_str(), 1000, 1000), 0);
-           }},
-          {"an xattr on /", [](const std::string& diff) {
-             ASSERT_EQ(lsetxattr(diff.c_str(), "user.x", "1", 1, 0), 0);
-           }},
       };
-  for (const auto& [what, change] : changes) {
+  for (const auto& [what, write] : writes) {
     absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
     ASSERT_TRUE(l.ok()) << l.status();
-    change(absl::StrCat(ov_, "/", l->mount_id, "/diff"));
+    write(absl::StrCat(ov_, "/", l->mount_id, "/diff"));
     const std::string db = Exited(kId, *l);
     ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, db, kId).ok()) << what;
     EXPECT_TRUE(Kept().empty()) << what;
@@ -336,6 +332,74 @@ TEST_F(SparesTest, WhatAContainerChangedInItsUpperLayerIsNeverPassedOn) {
     EXPECT_NE(lstat(absl::StrCat(ov_, "/", l->init_id).c_str(), &st), 0) << what;
     EXPECT_NE(lstat(db.c_str(), &st), 0) << what;
   }
+}
+
+TEST_F(SparesTest, ASpareGetsAFreshUpperDirectory) {
+  absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
+  ASSERT_TRUE(l.ok()) << l.status();
+  const std::string diff = absl::StrCat(ov_, "/", l->mount_id, "/diff");
+  // What a container can set on "/" without writing a file.
+  ASSERT_EQ(chmod(diff.c_str(), 0700), 0);
+  ASSERT_EQ(lsetxattr(diff.c_str(), "user.x", "1", 1, 0), 0);
+  if (geteuid() == 0) {
+    ASSERT_EQ(chown(diff.c_str(), 1000, 1000), 0);
+  }
+  struct stat before;
+  ASSERT_EQ(lstat(diff.c_str(), &before), 0);
+  // And something that still holds the old upper: a detached overlay that
+  // a process keeps alive writes there.
+  const int held = open(diff.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, Exited(kId, *l), kId).ok());
+  EXPECT_EQ(Kept(), std::vector<std::string>{l->mount_id});
+  struct stat after;
+  ASSERT_EQ(lstat(diff.c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino);
+  EXPECT_EQ(TreeListing(absl::StrCat(ov_, "/", l->mount_id)),
+            "diff d0755 0:0\n"
+            "link -0644 0:0 26\n" +
+                absl::StrCat("lower -0644 0:0 ",
+                             Read(absl::StrCat(ov_, "/", l->mount_id, "/lower")).size()) +
+                "\nwork d0700 0:0\nwork/work d0000 0:0");
+  EXPECT_EQ(llistxattr(diff.c_str(), nullptr, 0), 0);
+  // The old one is gone: nothing written through it reaches the spare.
+  EXPECT_LT(openat(held, "planted", O_WRONLY | O_CREAT | O_CLOEXEC, 0644), 0);
+  EXPECT_EQ(errno, ENOENT);
+  close(held);
+  absl::StatusOr<RwLayer> next = CreateRwLayer(root_, kId2, img_->chain_ids.back());
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->mount_id, l->mount_id);
+  EXPECT_EQ(TreeListing(diff), "");
+}
+
+TEST_F(SparesTest, NoneKeptWhileTheLayerStoreIsBeingCleaned) {
+  absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
+  ASSERT_TRUE(l.ok()) << l.status();
+  const std::string db = Exited(kId, *l);
+  {
+    // An rmi or a pull's clean-up at work.
+    absl::StatusOr<base::FileLock> cleaning =
+        store::Lock(root_, store::kLayerStoreLock, base::FileLock::kExclusive);
+    ASSERT_TRUE(cleaning.ok()) << cleaning.status();
+    ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, db, kId).ok());
+  }
+  EXPECT_TRUE(Kept().empty());
+  struct stat st;
+  EXPECT_NE(lstat(absl::StrCat(ov_, "/", l->mount_id).c_str(), &st), 0);
+}
+
+TEST_F(SparesTest, ThePullsCleanUpLeavesTheLayersOfContainersInTheTrash) {
+  absl::StatusOr<RwLayer> l = CreateRwLayer(root_, kId, img_->chain_ids.back());
+  ASSERT_TRUE(l.ok()) << l.status();
+  const std::string trashed = absl::StrCat(store::TrashDir(root_), "/", kId);
+  ASSERT_TRUE(base::MakeDirs(trashed, 0700).ok());
+  const std::string db = absl::StrCat(trashed, "/", store::kTrashedLayerRecord);
+  ASSERT_EQ(rename(MountDbDir(root_, kId).c_str(), db.c_str()), 0);
+  const std::vector<std::string> dirs = Overlay2();
+  ASSERT_TRUE(layerdb::LayerStore(root_).CleanUp().ok());
+  EXPECT_EQ(Overlay2(), dirs);
+  ASSERT_TRUE(KeepOrRemoveRwLayerRecordedIn(root_, db, kId).ok());
+  EXPECT_EQ(Kept(), std::vector<std::string>{l->mount_id});
 }
 
 TEST_F(SparesTest, AFewPerImage) {

@@ -527,7 +527,7 @@ namespace {
 // In a trashed container's directory: its layer record, moved out of
 // layerdb/mounts so that nothing counts the image's layers as used by it
 // (rmi right after `run --rm` deletes them).
-constexpr char kTrashedLayerRecord[] = "layerdb-mount";
+using store::kTrashedLayerRecord;
 
 }  // namespace
 

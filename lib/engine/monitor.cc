@@ -322,9 +322,11 @@ absl::StatusOr<Running> Monitor::Start() {
   // files and mounts its rootfs. (The mount on a third thread gained
   // nothing: two cores, and all three busy.)
   Background<absl::StatusOr<MadeCgroup>> cgroups;
+  Background<absl::Status> spec_written;  // config.json, see below.
   auto fail = [&](const absl::Status& s, int exit_code) -> absl::Status {
     // The threads are done before anything is undone.
     (void)netns.Wait();
+    (void)spec_written.Wait();
     if (absl::StatusOr<MadeCgroup>* made = cgroups.Wait(); !cg && made && made->ok()) {
       cg.emplace(std::move((*made)->cgroup));
     }
@@ -381,7 +383,6 @@ absl::StatusOr<Running> Monitor::Start() {
   // The spec's record (config.json, the bundle's) is written on a thread
   // while the process starts, from a copy: what follows adds the console
   // size and the namespace's path, which are this start's only.
-  Background<absl::Status> spec_written;
   spec_written.Start([spec = *sp, path = absl::StrCat(
                                       container::ContainerDir(o_.root, c.id),
                                       "/config.json")] {

@@ -284,23 +284,20 @@ absl::Status LayerStore::Remove(const digest::Digest& chain_id) {
     return base::ErrnoStatus(errno, "rename ", dir);
   }
   absl::Status status = base::RemoveAll(doomed);
-  // The spare container layers standing on it (container/rw_layer.h).
+  // The spare container layers standing on it (container/rw_layer.h), best
+  // effort: what stays is garbage a pull's clean-up finds (CleanUp).
   const std::string spares =
       absl::StrCat(store::SparesDir(root_), "/", chain_id.hex());
   absl::StatusOr<std::vector<std::string>> kept = base::ListDir(spares);
-  if (kept.ok()) {
-    for (const std::string& k : *kept) {
-      const std::string record = absl::StrCat(spares, "/", k);
-      for (const char* f : {"/mount-id", "/init-id"}) {
-        absl::StatusOr<std::string> id = ReadSmall(record + f);
-        if (id.ok()) status.Update(RemoveOverlayDir(*id));
-      }
-      status.Update(base::RemoveAll(record));
+  for (const std::string& k : kept.ok() ? *kept : std::vector<std::string>()) {
+    const std::string record = absl::StrCat(spares, "/", k);
+    for (const char* f : {"/mount-id", "/init-id"}) {
+      absl::StatusOr<std::string> id = ReadSmall(record + f);
+      if (id.ok()) (void)RemoveOverlayDir(*id);
     }
-    if (rmdir(spares.c_str()) < 0 && errno != ENOENT) {
-      status.Update(base::ErrnoStatus(errno, "remove ", spares));
-    }
+    (void)base::RemoveAll(record);
   }
+  (void)rmdir(spares.c_str());
   status.Update(RemoveOverlayDir(layer.cache_id));
   return status;
 }
@@ -334,12 +331,20 @@ absl::Status LayerStore::CleanUp() {
     absl::StatusOr<Layer> l = Get(id);
     if (l.ok()) used.insert(l->cache_id);
   }
-  // Containers' layer records, and the spare ones (container/rw_layer.h).
+  // Containers' layer records, those of --rm containers being removed (in
+  // the trash: their layers may yet become spares), and the spare ones
+  // (container/rw_layer.h).
   std::vector<std::string> records;
   ASSIGN_OR_RETURN(std::vector<std::string> mounts,
                    base::ListDir(absl::StrCat(layerdb_, "/mounts")));
   for (const std::string& m : mounts) {
     records.push_back(absl::StrCat(layerdb_, "/mounts/", m));
+  }
+  absl::StatusOr<std::vector<std::string>> trashed =
+      base::ListDir(store::TrashDir(root_));
+  for (const std::string& t : trashed.ok() ? *trashed : std::vector<std::string>()) {
+    records.push_back(
+        absl::StrCat(store::TrashDir(root_), "/", t, "/", store::kTrashedLayerRecord));
   }
   // Spares on a layer that is gone (dockerd removed it) go now.
   const std::string spares = store::SparesDir(root_);

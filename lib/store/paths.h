@@ -6,7 +6,8 @@
 //   <root>/overlay2/<cache-id>/{diff,link,lower,work,committed}, overlay2/l/
 //   <root>/containers/<id>/
 //   <root>/mydocker/locks/<name>.lock
-//   <root>/mydocker/spares/<chain hex>/<mount-id>/  (container::KeepOrRemoveRwLayer)
+//   <root>/mydocker/spares/<chain hex>/<mount-id>/  (container/rw_layer.h)
+//   <root>/mydocker/trash/<id>/layerdb-mount/       (container::Store)
 #ifndef MYDOCKER_LIB_STORE_PATHS_H_
 #define MYDOCKER_LIB_STORE_PATHS_H_
 
@@ -43,6 +44,13 @@ inline std::string ContainersDir(absl::string_view root) {
 inline std::string OwnDir(absl::string_view root) {
   return absl::StrCat(root, "/mydocker");
 }
+// Where a --rm container's directory goes the moment it exits (rename), so
+// that it is gone for every other command while its monitor deletes it;
+// its layerdb/mounts record goes in it, as kTrashedLayerRecord.
+inline std::string TrashDir(absl::string_view root) {
+  return absl::StrCat(OwnDir(root), "/trash");
+}
+inline constexpr absl::string_view kTrashedLayerRecord = "layerdb-mount";
 // Spare container layers, by the chain id (hex) of the image layer they
 // stand on: each entry is a layerdb/mounts/<id> record whose container is
 // gone, its two overlay2 layers kept for the next container on that image.
